@@ -1,0 +1,180 @@
+"""Invitations' pages and JSON API: login, questionnaires, sending, closing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from jinja2 import Environment
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from services.invitations import domain, store
+from services.invitations.usecases import Invitations, NotFound
+from shared.runtime import utcnow
+from shared.web import SESSION_COOKIE, CheckedAdmin, CurrentAdmin, render
+
+_LOGIN_FAILED = "msg.login_failed"
+
+
+class QuestionnaireCreate(BaseModel):
+    title: str
+    deadline: date
+    respondents: list[str] = Field(description="One entry each: 'Name <email>' or an email")
+
+
+class QuestionnairePublic(BaseModel):
+    id: uuid.UUID
+    title: str
+    status: str
+    deadline: str
+    invited: int
+    submitted: int
+    overall_percent: float | None
+    overall_level: int | None
+    reports: dict[str, str] = Field(description="Results report download URL per language")
+
+
+def build_router(uc: Invitations, env: Environment) -> APIRouter:
+    router = APIRouter()
+
+    def safe_next(target: str) -> str:
+        # Only local paths: never redirect a fresh login to another site.
+        return target if target.startswith("/") and not target.startswith("//") else "/admin"
+
+    @router.get("/login", tags=["pages"])
+    async def login_page(request: Request, next: str = "/admin"):  # noqa: A002, ANN202
+        return render(env, request, "login.html", next=safe_next(next), error=None, email="")
+
+    @router.post("/login", tags=["pages"])
+    async def login(request: Request, email: Annotated[str, Form()] = "",
+                    password: Annotated[str, Form()] = "",
+                    next: Annotated[str, Form()] = "/admin"):  # noqa: A002, ANN202
+        async with uc.engine.connect() as conn:
+            row = await store.admin_by_email(conn, email)
+        if row is None or not domain.verify_password(password, row.password_hash):
+            return render(env, request, "login.html", status_code=401, next=safe_next(next),
+                          error=_LOGIN_FAILED, email=email)
+        response = RedirectResponse(safe_next(next), status_code=303)
+        request.app.state.sessions.issue(response, admin_id=row.id,
+                                         organisation_id=row.organisation_id, name=row.name)
+        return response
+
+    @router.post("/logout", tags=["pages"])
+    async def logout(admin: CheckedAdmin):  # noqa: ANN202
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @router.get("/admin", tags=["pages"])
+    async def dashboard(request: Request, admin: CurrentAdmin):  # noqa: ANN202
+        async with uc.engine.connect() as conn:
+            rows = await store.list_questionnaires(conn, admin.organisation_id)
+            org = await store.organisation(conn, admin.organisation_id)
+        return render(env, request, "dashboard.html", questionnaires=rows, organisation=org)
+
+    @router.get("/admin/questionnaires/new", tags=["pages"])
+    async def new_questionnaire(request: Request, admin: CurrentAdmin):  # noqa: ANN202
+        default_deadline = (utcnow().date() + timedelta(days=21)).isoformat()
+        return render(env, request, "questionnaire_new.html", errors={},
+                      form={"title": "", "deadline": default_deadline, "respondents": ""})
+
+    @router.post("/admin/questionnaires", tags=["pages"])
+    async def create_questionnaire(request: Request, admin: CheckedAdmin,
+                                   title: Annotated[str, Form()] = "",
+                                   deadline: Annotated[str, Form()] = "",
+                                   respondents: Annotated[str, Form()] = ""):  # noqa: ANN202
+        now = utcnow()
+        draft, errors = domain.parse_questionnaire_form(
+            title=title, deadline=deadline, respondents=respondents, today=now.date())
+        if draft is None:
+            return render(env, request, "questionnaire_new.html", status_code=422, errors=errors,
+                          form={"title": title, "deadline": deadline,
+                                "respondents": respondents})
+        questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
+        return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?created=1",
+                                status_code=303)
+
+    @router.get("/admin/questionnaires/{questionnaire_id}", tags=["pages"])
+    async def questionnaire_page(request: Request, questionnaire_id: uuid.UUID,
+                                 admin: CurrentAdmin):  # noqa: ANN202
+        try:
+            q, people, reports = await uc.overview(admin, questionnaire_id)
+        except NotFound:
+            raise HTTPException(404) from None
+        return render(env, request, "questionnaire.html", q=q, people=people, reports=reports,
+                      notice=request.query_params.get("notice"))
+
+    @router.post("/admin/questionnaires/{questionnaire_id}/send", tags=["pages"])
+    async def send(request: Request, questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
+        try:
+            count = await uc.send_invitations(admin, questionnaire_id, now=utcnow())
+        except NotFound:
+            raise HTTPException(404) from None
+        except domain.InvitationError as exc:
+            raise HTTPException(409, exc.key) from None
+        notice = "sent" if count else "nothing_to_send"
+        return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice={notice}",
+                                status_code=303)
+
+    @router.post("/admin/questionnaires/{questionnaire_id}/close", tags=["pages"])
+    async def close(questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
+        try:
+            await uc.close_questionnaire(admin, questionnaire_id, now=utcnow())
+        except NotFound:
+            raise HTTPException(404) from None
+        except domain.InvitationError as exc:
+            raise HTTPException(409, exc.key) from None
+        return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice=closed",
+                                status_code=303)
+
+    # JSON API for integrators and scripts. Browsers cannot send a cross-site JSON body
+    # without a CORS preflight, which this API never grants, so no form token is needed.
+    @router.post("/admin/api/questionnaires", status_code=201, tags=["api"])
+    async def api_create(body: QuestionnaireCreate, admin: CurrentAdmin) -> QuestionnairePublic:
+        now = utcnow()
+        draft, errors = domain.parse_questionnaire_form(
+            title=body.title, deadline=body.deadline.isoformat(),
+            respondents="\n".join(body.respondents), today=now.date())
+        if draft is None:
+            raise HTTPException(422, errors)
+        questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
+        return await api_get(questionnaire_id, admin)
+
+    @router.post("/admin/api/questionnaires/{questionnaire_id}/send", tags=["api"])
+    async def api_send(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
+        try:
+            return {"sent": await uc.send_invitations(admin, questionnaire_id, now=utcnow())}
+        except NotFound:
+            raise HTTPException(404) from None
+        except domain.InvitationError as exc:
+            raise HTTPException(409, exc.key) from None
+
+    @router.post("/admin/api/questionnaires/{questionnaire_id}/close", tags=["api"])
+    async def api_close(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
+        try:
+            await uc.close_questionnaire(admin, questionnaire_id, now=utcnow())
+        except NotFound:
+            raise HTTPException(404) from None
+        except domain.InvitationError as exc:
+            raise HTTPException(409, exc.key) from None
+        return {"closed": True}
+
+    @router.get("/admin/api/questionnaires/{questionnaire_id}", tags=["api"])
+    async def api_get(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> QuestionnairePublic:
+        try:
+            q, people, reports = await uc.overview(admin, questionnaire_id)
+        except NotFound:
+            raise HTTPException(404) from None
+        return QuestionnairePublic(
+            id=q.id, title=q.title, status=q.status, deadline=q.deadline.isoformat(),
+            invited=sum(1 for p in people if p.sent_at), overall_level=q.overall_level,
+            submitted=sum(1 for p in people if p.submitted_at),
+            overall_percent=q.overall_percent,
+            reports={lang: f"/documents/{doc}" for lang, doc in reports.items()},
+        )
+
+    return router

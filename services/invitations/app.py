@@ -1,0 +1,53 @@
+"""Wiring of the invitations service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.invitations import api, handlers, store
+from services.invitations.usecases import Invitations
+from shared.db import Messaging, make_engine, run_migrations
+from shared.mail import Mailer
+from shared.runtime import ServiceParts, consumer_for, utcnow
+from shared.settings import Settings
+from shared.web import templates
+
+NAME = "invitations"
+HERE = Path(__file__).parent
+
+
+def migrate(settings: Settings) -> None:
+    run_migrations(settings.database_url, schema=store.SCHEMA, migrations=HERE / "migrations")
+
+
+def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
+    return Invitations(
+        engine=engine,
+        messaging=Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace),
+        mailer=Mailer(host=settings.smtp_host, port=settings.smtp_port,
+                      sender=settings.mail_from),
+        mail_templates=templates(HERE), base_url=settings.base_url.rstrip("/"),
+    )
+
+
+def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
+    engine = make_engine(settings.database_url)
+    uc = _usecases(settings, engine)
+    return ServiceParts(
+        name=NAME, engine=engine, messaging=uc.messaging,
+        nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
+        http=api.build_router(uc, templates(HERE)),
+    )
+
+
+async def seed_demo(settings: Settings, *, email: str, password: str) -> bool:
+    """Create the demo organisation and admin on first start."""
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        return await _usecases(settings, engine).seed_demo(email=email, password=password,
+                                                           now=utcnow())
+    finally:
+        await engine.dispose()

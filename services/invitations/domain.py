@@ -1,0 +1,172 @@
+"""Invitations: the admin's side of a scan. Pure rules, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.events import InvitationSent, QuestionnaireClosed, QuestionnaireCreated
+from shared.tokens import hash_token, new_token
+
+# Deadlines are entered as a date by Dutch admins: the scan closes at the end of that day.
+DEADLINE_ZONE = ZoneInfo("Europe/Amsterdam")
+EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+MAX_RESPONDENTS = 500
+
+
+class InvitationError(Exception):
+    """A domain rule was broken; ``key`` is a message-catalogue key for the admin."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+
+class QuestionnaireNotOpen(InvitationError):
+    pass
+
+
+@dataclass(frozen=True)
+class RespondentEntry:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class QuestionnaireDraft:
+    title: str
+    deadline: datetime
+    respondents: tuple[RespondentEntry, ...]
+
+
+def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
+                             today: date) -> tuple[QuestionnaireDraft | None, dict[str, str]]:
+    """Validate the admin's form; return the draft or, per field, an error message key."""
+    errors: dict[str, str] = {}
+    title = title.strip()
+    if not 3 <= len(title) <= 200:
+        errors["title"] = "form.error.title_length"
+    elif any(ord(c) < 32 for c in title):
+        errors["title"] = "form.error.title_characters"
+    deadline_date = None
+    try:
+        deadline_date = date.fromisoformat(deadline.strip())
+    except ValueError:
+        errors["deadline"] = "form.error.deadline_format"
+    if deadline_date is not None and deadline_date < today:
+        errors["deadline"] = "form.error.deadline_past"
+    entries, problem = parse_respondents(respondents)
+    if problem:
+        errors["respondents"] = problem
+    if errors:
+        return None, errors
+    assert deadline_date is not None
+    return QuestionnaireDraft(title=title, deadline=end_of_day(deadline_date),
+                              respondents=entries), {}
+
+
+def parse_respondents(text: str) -> tuple[tuple[RespondentEntry, ...], str | None]:
+    """One respondent per line: ``Name <email>``, ``Name, email`` or just an email address."""
+    entries: dict[str, RespondentEntry] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"(.*?)[\s,;]*<?([^\s<>,;]+@[^\s<>,;]+)>?", line)
+        if not match or not EMAIL.match(match.group(2)):
+            return (), "form.error.respondent_line"
+        email = match.group(2).lower()
+        name = match.group(1).strip(" ,;\"") or email.split("@")[0]
+        entries.setdefault(email, RespondentEntry(name=name[:200], email=email))
+    if not entries:
+        return (), "form.error.respondents_empty"
+    if len(entries) > MAX_RESPONDENTS:
+        return (), "form.error.respondents_too_many"
+    return tuple(entries.values()), None
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=DEADLINE_ZONE)
+
+
+def questionnaire_created(*, organisation_id: uuid.UUID, organisation_name: str,
+                          questionnaire_id: uuid.UUID, draft: QuestionnaireDraft,
+                          content_version: str, now: datetime) -> QuestionnaireCreated:
+    return QuestionnaireCreated(
+        organisation_id=organisation_id, questionnaire_id=questionnaire_id,
+        organisation_name=organisation_name, title=draft.title,
+        content_version=content_version, deadline=draft.deadline, created_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedInvitation:
+    invitation_id: uuid.UUID
+    respondent_id: uuid.UUID
+    respondent_name: str
+    email: str
+    token: str  # goes into the mail only; never stored
+    event: InvitationSent
+
+
+def plan_invitations(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UUID,
+                     status: str, deadline: datetime, pending: list[tuple[uuid.UUID, str, str]],
+                     already_invited: int, now: datetime) -> list[PlannedInvitation]:
+    """Invite every respondent of the questionnaire who has no invitation yet.
+
+    ``pending`` holds (respondent id, name, email). Each event carries the questionnaire's new
+    total of invitations, so scoring knows how many responses complete the scan.
+    """
+    if status != "open" or deadline <= now:
+        raise QuestionnaireNotOpen("msg.questionnaire_not_open")
+    total = already_invited + len(pending)
+    planned = []
+    for respondent_id, name, email in pending:
+        token = new_token()
+        invitation_id = uuid.uuid4()
+        planned.append(PlannedInvitation(
+            invitation_id=invitation_id, respondent_id=respondent_id, respondent_name=name,
+            email=email, token=token,
+            event=InvitationSent(
+                organisation_id=organisation_id, questionnaire_id=questionnaire_id,
+                invitation_id=invitation_id, respondent_id=respondent_id,
+                respondent_name=name, token_hash=hash_token(token),
+                invitations_total=total, sent_at=now,
+            ),
+        ))
+    return planned
+
+
+def close_questionnaire(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UUID,
+                        status: str, now: datetime) -> QuestionnaireClosed:
+    if status != "open":
+        raise QuestionnaireNotOpen("msg.questionnaire_not_open")
+    return QuestionnaireClosed(organisation_id=organisation_id,
+                               questionnaire_id=questionnaire_id, closed_at=now)
+
+
+# Passwords: scrypt from the standard library, with a per-password salt.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)

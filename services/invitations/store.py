@@ -1,0 +1,160 @@
+"""Invitations' tables in its own schema, and the queries on them. Every query that serves an
+admin takes the admin's organisation id."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+SCHEMA = "invitations"
+metadata = sa.MetaData(schema=SCHEMA)
+UUID = pg.UUID(as_uuid=True)
+TS = sa.DateTime(timezone=True)
+
+organisations = sa.Table(
+    "organisations", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False, server_default="other_public"),
+    sa.Column("size_band", sa.Text, nullable=False, server_default="medium"),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+admins = sa.Table(
+    "admins", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("organisation_id", UUID, sa.ForeignKey(organisations.c.id), nullable=False),
+    sa.Column("email", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+respondents = sa.Table(
+    "respondents", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("organisation_id", UUID, sa.ForeignKey(organisations.c.id), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("organisation_id", "email"),
+)
+
+questionnaires = sa.Table(
+    "questionnaires", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("organisation_id", UUID, sa.ForeignKey(organisations.c.id), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("content_version", sa.Text, nullable=False),
+    sa.Column("deadline", TS, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # open, closed, completed
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("closed_at", TS),
+    sa.Column("completed_at", TS),
+    sa.Column("overall_percent", sa.Float),
+    sa.Column("overall_level", sa.Integer),
+    sa.Index("questionnaires_by_organisation", "organisation_id", "created_at"),
+)
+
+# Respondents chosen for a questionnaire; an invitation row appears once the mail went out.
+participants = sa.Table(
+    "participants", metadata,
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), primary_key=True),
+    sa.Column("respondent_id", UUID, sa.ForeignKey(respondents.c.id), primary_key=True),
+)
+
+# Generated report per language, learnt from document.generated.
+reports = sa.Table(
+    "reports", metadata,
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), primary_key=True),
+    sa.Column("language", sa.Text, primary_key=True),
+    sa.Column("document_id", UUID, nullable=False),
+)
+
+invitations = sa.Table(
+    "invitations", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), nullable=False),
+    sa.Column("respondent_id", UUID, sa.ForeignKey(respondents.c.id), nullable=False),
+    sa.Column("organisation_id", UUID, nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("sent_at", TS, nullable=False),
+    sa.Column("submitted_at", TS),
+    sa.UniqueConstraint("questionnaire_id", "respondent_id"),
+)
+
+
+async def admin_by_email(conn: AsyncConnection, email: str):  # noqa: ANN201
+    return (await conn.execute(
+        sa.select(admins, organisations.c.name.label("organisation_name"))
+        .join(organisations, organisations.c.id == admins.c.organisation_id)
+        .where(admins.c.email == email.strip().lower())
+    )).first()
+
+
+async def organisation(conn: AsyncConnection, organisation_id: uuid.UUID):  # noqa: ANN201
+    return (await conn.execute(
+        sa.select(organisations).where(organisations.c.id == organisation_id)
+    )).one()
+
+
+async def list_questionnaires(conn: AsyncConnection, organisation_id: uuid.UUID):  # noqa: ANN201
+    invited = (sa.select(sa.func.count()).where(invitations.c.questionnaire_id == questionnaires.c.id)
+               .scalar_subquery())
+    submitted = (sa.select(sa.func.count())
+                 .where(invitations.c.questionnaire_id == questionnaires.c.id,
+                        invitations.c.submitted_at.is_not(None)).scalar_subquery())
+    return (await conn.execute(
+        sa.select(questionnaires, invited.label("invited"), submitted.label("submitted"))
+        .where(questionnaires.c.organisation_id == organisation_id)
+        .order_by(questionnaires.c.created_at.desc())
+    )).all()
+
+
+async def questionnaire(conn: AsyncConnection, organisation_id: uuid.UUID,
+                        questionnaire_id: uuid.UUID, *, for_update: bool = False):  # noqa: ANN201
+    stmt = sa.select(questionnaires).where(
+        questionnaires.c.id == questionnaire_id,
+        questionnaires.c.organisation_id == organisation_id,
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def participants_of(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN201
+    return (await conn.execute(
+        sa.select(respondents.c.id, respondents.c.name, respondents.c.email,
+                  invitations.c.sent_at, invitations.c.submitted_at)
+        .select_from(participants.join(respondents, respondents.c.id == participants.c.respondent_id)
+                     .outerjoin(invitations, sa.and_(
+                         invitations.c.questionnaire_id == participants.c.questionnaire_id,
+                         invitations.c.respondent_id == participants.c.respondent_id)))
+        .where(participants.c.questionnaire_id == questionnaire_id)
+        .order_by(respondents.c.name)
+    )).all()
+
+
+async def upsert_respondents(conn: AsyncConnection, organisation_id: uuid.UUID,
+                             entries, now: datetime) -> list[uuid.UUID]:  # noqa: ANN001
+    ids = []
+    for entry in entries:
+        stmt = pg.insert(respondents).values(
+            id=uuid.uuid4(), organisation_id=organisation_id, name=entry.name,
+            email=entry.email, created_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["organisation_id", "email"], set_={"name": stmt.excluded.name}
+        ).returning(respondents.c.id)
+        ids.append((await conn.execute(stmt)).scalar_one())
+    return ids
+
+
+async def reports_of(conn: AsyncConnection, questionnaire_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    rows = (await conn.execute(sa.select(reports.c.language, reports.c.document_id)
+                               .where(reports.c.questionnaire_id == questionnaire_id))).all()
+    return {r.language: r.document_id for r in rows}

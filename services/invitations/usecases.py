@@ -1,0 +1,144 @@
+"""The admin's use cases: each one transaction, with the events it emits in the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.invitations import domain, store
+from shared.content import CURRENT_VERSION
+from shared.db import Messaging
+from shared.mail import Mailer, OutgoingMail
+from shared.web import AdminSession
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass
+class Invitations:
+    """Dependencies of the use cases, handed in by app.py."""
+
+    engine: AsyncEngine
+    messaging: Messaging
+    mailer: Mailer
+    mail_templates: Environment
+    base_url: str
+
+    async def create_questionnaire(self, admin: AdminSession, draft: domain.QuestionnaireDraft,
+                                   *, now: datetime) -> uuid.UUID:
+        questionnaire_id = uuid.uuid4()
+        async with self.engine.begin() as conn:
+            org = await store.organisation(conn, admin.organisation_id)
+            await conn.execute(store.questionnaires.insert().values(
+                id=questionnaire_id, organisation_id=admin.organisation_id, title=draft.title,
+                content_version=CURRENT_VERSION, deadline=draft.deadline, status="open",
+                created_at=now,
+            ))
+            respondent_ids = await store.upsert_respondents(
+                conn, admin.organisation_id, draft.respondents, now)
+            await conn.execute(store.participants.insert(), [
+                {"questionnaire_id": questionnaire_id, "respondent_id": rid}
+                for rid in respondent_ids
+            ])
+            await self.messaging.emit(conn, domain.questionnaire_created(
+                organisation_id=admin.organisation_id, organisation_name=org.name,
+                questionnaire_id=questionnaire_id, draft=draft,
+                content_version=CURRENT_VERSION, now=now,
+            ), now=now)
+        return questionnaire_id
+
+    async def send_invitations(self, admin: AdminSession, questionnaire_id: uuid.UUID, *,
+                               now: datetime) -> int:
+        """Mail every participant without an invitation; returns how many were sent.
+
+        The mails go out inside the transaction: if the SMTP server refuses, nothing is
+        recorded and the admin can simply try again.
+        """
+        async with self.engine.begin() as conn:
+            q = await store.questionnaire(conn, admin.organisation_id, questionnaire_id,
+                                          for_update=True)
+            if q is None:
+                raise NotFound()
+            rows = await store.participants_of(conn, questionnaire_id)
+            pending = [(r.id, r.name, r.email) for r in rows if r.sent_at is None]
+            already = sum(1 for r in rows if r.sent_at is not None)
+            if not pending:
+                return 0
+            planned = domain.plan_invitations(
+                organisation_id=admin.organisation_id, questionnaire_id=questionnaire_id,
+                status=q.status, deadline=q.deadline, pending=pending,
+                already_invited=already, now=now,
+            )
+            org = await store.organisation(conn, admin.organisation_id)
+            for p in planned:
+                await conn.execute(store.invitations.insert().values(
+                    id=p.invitation_id, questionnaire_id=questionnaire_id,
+                    respondent_id=p.respondent_id, organisation_id=admin.organisation_id,
+                    token_hash=p.event.token_hash, sent_at=now,
+                ))
+                await self.messaging.emit(conn, p.event, now=now)
+            await self.mailer.send([
+                self._invitation_mail(p, title=q.title, organisation=org.name,
+                                      deadline=q.deadline, organisation_id=admin.organisation_id)
+                for p in planned
+            ])
+        return len(planned)
+
+    def _invitation_mail(self, planned: domain.PlannedInvitation, *, title: str,
+                         organisation: str, deadline: datetime,
+                         organisation_id: uuid.UUID) -> OutgoingMail:
+        template = self.mail_templates.get_template("invitation_mail.txt")
+        local_deadline = deadline.astimezone(domain.DEADLINE_ZONE)
+        text = template.render(
+            name=planned.respondent_name, title=title, organisation=organisation,
+            link=f"{self.base_url}/r/{planned.token}",
+            deadline=(local_deadline - timedelta(seconds=1)).strftime("%d-%m-%Y"),
+        )
+        return OutgoingMail(to=planned.email, subject=f"{title} — {organisation}",
+                            text=text, organisation_id=organisation_id)
+
+    async def close_questionnaire(self, admin: AdminSession, questionnaire_id: uuid.UUID, *,
+                                  now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            q = await store.questionnaire(conn, admin.organisation_id, questionnaire_id,
+                                          for_update=True)
+            if q is None:
+                raise NotFound()
+            event = domain.close_questionnaire(organisation_id=admin.organisation_id,
+                                               questionnaire_id=questionnaire_id,
+                                               status=q.status, now=now)
+            await conn.execute(store.questionnaires.update()
+                               .where(store.questionnaires.c.id == questionnaire_id)
+                               .values(status="closed", closed_at=now))
+            await self.messaging.emit(conn, event, now=now)
+
+    async def overview(self, admin: AdminSession, questionnaire_id: uuid.UUID):  # noqa: ANN201
+        async with self.engine.connect() as conn:
+            q = await store.questionnaire(conn, admin.organisation_id, questionnaire_id)
+            if q is None:
+                raise NotFound()
+            return q, await store.participants_of(conn, questionnaire_id), \
+                await store.reports_of(conn, questionnaire_id)
+
+    async def seed_demo(self, *, email: str, password: str, now: datetime) -> bool:
+        """Create the demo organisation and its admin once; False when it already exists."""
+        async with self.engine.begin() as conn:
+            exists = await conn.scalar(sa.select(sa.func.count()).select_from(store.admins)
+                                       .where(store.admins.c.email == email))
+            if exists:
+                return False
+            org_id = uuid.uuid4()
+            await conn.execute(store.organisations.insert().values(
+                id=org_id, name="Gemeente Voorbeeldstad", kind="municipality",
+                size_band="medium", created_at=now))
+            await conn.execute(store.admins.insert().values(
+                id=uuid.uuid4(), organisation_id=org_id, email=email, name="Demo Beheerder",
+                password_hash=domain.hash_password(password), created_at=now))
+        return True

@@ -1,0 +1,101 @@
+"""The respondent's pages, reached only through a personal link."""
+
+from __future__ import annotations
+
+import uuid
+from itertools import groupby
+
+from fastapi import APIRouter, Request
+from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException
+
+from services.responses import domain, store
+from shared.content import Answer, content
+from shared.db import Messaging
+from shared.runtime import utcnow
+from shared.tokens import hash_token
+from shared.web import render
+
+ANSWER_CHOICES = (Answer.NIET, Answer.DEELS, Answer.VOLLEDIG, Answer.NVT, Answer.WEET_NIET)
+
+
+def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment) -> APIRouter:
+    router = APIRouter(tags=["respondent"])
+
+    async def find(conn, token: str, *, for_update: bool = False):  # noqa: ANN001, ANN202
+        # Tokens are 43 characters of URL-safe base64; anything else is not worth a lookup.
+        if not 20 <= len(token) <= 100:
+            raise HTTPException(404, "msg.link_unknown")
+        row = await store.invitation_by_token_hash(conn, hash_token(token), for_update=for_update)
+        if row is None:
+            raise HTTPException(404, "msg.link_unknown")
+        return row
+
+    def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
+             closed_key=None, status_code=200):  # noqa: ANN001, ANN202
+        scan = content(row.content_version)
+        themes = [(scan.theme(code), list(items)) for code, items in
+                  groupby(sorted(scan.statements, key=lambda s: (_theme_order(scan, s.theme),
+                                                                 s.level, s.id)),
+                          key=lambda s: s.theme)]
+        return render(env, request, "respond.html", status_code=status_code, row=row,
+                      themes=themes, draft=draft, errors=errors or {}, notice=notice,
+                      closed_key=closed_key, choices=ANSWER_CHOICES,
+                      deadline=row.deadline.strftime("%d-%m-%Y %H:%M"))
+
+    @router.get("/r/{token}")
+    async def respond_page(request: Request, token: str):  # noqa: ANN202
+        async with engine.connect() as conn:
+            row = await find(conn, token)
+            draft = (await store.load_draft(conn, row.response_id) if row.response_id
+                     else domain.Draft({}, {}))
+        closed_key = None
+        try:
+            domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
+                               submitted_at=row.submitted_at, now=utcnow())
+        except domain.ResponseClosed as exc:
+            closed_key = exc.key
+        return page(request, row, draft, closed_key=closed_key)
+
+    @router.post("/r/{token}")
+    async def respond(request: Request, token: str):  # noqa: ANN202
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        submit = form.get("action") == "submit"
+        now = utcnow()
+        async with engine.begin() as conn:
+            row = await find(conn, token, for_update=True)
+            scan = content(row.content_version)
+            draft, errors = domain.parse_form(form, scan)
+            try:
+                domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
+                                   submitted_at=row.submitted_at, now=now)
+            except domain.ResponseClosed as exc:
+                # Nothing is changed; the respondent sees what was stored and why.
+                stored = (await store.load_draft(conn, row.response_id) if row.response_id
+                          else domain.Draft({}, {}))
+                return page(request, row, stored, closed_key=exc.key, status_code=409)
+            if submit and not errors:
+                errors = domain.submission_errors(draft, scan)
+            response_id = row.response_id or uuid.uuid4()
+            # A draft is saved even when it cannot be submitted yet: no typing is lost.
+            await store.save_draft(conn, response_id, row.invitation_id, draft, now=now,
+                                   submitted=submit and not errors)
+            if submit and not errors:
+                await messaging.emit(conn, domain.response_submitted(
+                    organisation_id=row.organisation_id, questionnaire_id=row.id,
+                    invitation_id=row.invitation_id, response_id=response_id,
+                    content_version=row.content_version, draft=draft, now=now,
+                ), now=now)
+        if errors:
+            return page(request, row, draft, errors=errors, status_code=422,
+                        notice="respond.notice.saved_with_errors")
+        if submit:
+            return render(env, request, "submitted.html", row=row)
+        return page(request, row, draft, notice="respond.notice.saved")
+
+    return router
+
+
+def _theme_order(scan, code: str) -> int:  # noqa: ANN001
+    return [t.code for t in scan.themes].index(code)

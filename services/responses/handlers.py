@@ -1,0 +1,50 @@
+"""Responses keeps its own copy of questionnaires and invitations from events."""
+
+from __future__ import annotations
+
+from faststream.nats import NatsRouter
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.responses.store import invitations, questionnaires
+from shared.bus import Consumer, subscribe
+from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
+
+
+async def on_questionnaire_created(conn: AsyncConnection, event: QuestionnaireCreated,
+                                   envelope: CloudEvent) -> None:
+    await conn.execute(pg.insert(questionnaires).values(
+        id=event.questionnaire_id, organisation_id=event.organisation_id,
+        organisation_name=event.organisation_name, title=event.title,
+        content_version=event.content_version, deadline=event.deadline,
+    ).on_conflict_do_nothing())
+
+
+async def on_questionnaire_closed(conn: AsyncConnection, event: QuestionnaireClosed,
+                                  envelope: CloudEvent) -> None:
+    await conn.execute(
+        questionnaires.update()
+        .where(questionnaires.c.id == event.questionnaire_id,
+               questionnaires.c.organisation_id == event.organisation_id)
+        .values(closed_at=event.closed_at)
+    )
+
+
+async def on_invitation_sent(conn: AsyncConnection, event: InvitationSent,
+                             envelope: CloudEvent) -> None:
+    await conn.execute(pg.insert(invitations).values(
+        id=event.invitation_id, questionnaire_id=event.questionnaire_id,
+        organisation_id=event.organisation_id, token_hash=event.token_hash,
+        respondent_name=event.respondent_name,
+    ).on_conflict_do_nothing())
+
+
+def build_router(consumer: Consumer) -> NatsRouter:
+    router = NatsRouter()
+    subscribe(router, consumer, purpose="copy-questionnaires", event=QuestionnaireCreated,
+              handler=on_questionnaire_created)
+    subscribe(router, consumer, purpose="copy-closures", event=QuestionnaireClosed,
+              handler=on_questionnaire_closed)
+    subscribe(router, consumer, purpose="copy-invitations", event=InvitationSent,
+              handler=on_invitation_sent)
+    return router

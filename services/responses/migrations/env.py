@@ -1,0 +1,3 @@
+from shared.db import run_alembic_env
+
+run_alembic_env()

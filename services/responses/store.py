@@ -1,0 +1,91 @@
+"""Responses' tables: its copy of questionnaires and invitations, and the answers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.responses.domain import Draft
+from shared.content import Answer
+
+SCHEMA = "responses"
+metadata = sa.MetaData(schema=SCHEMA)
+UUID = pg.UUID(as_uuid=True)
+TS = sa.DateTime(timezone=True)
+
+questionnaires = sa.Table(
+    "questionnaires", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("organisation_id", UUID, nullable=False),
+    sa.Column("organisation_name", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("content_version", sa.Text, nullable=False),
+    sa.Column("deadline", TS, nullable=False),
+    sa.Column("closed_at", TS),
+)
+
+invitations = sa.Table(
+    "invitations", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("questionnaire_id", UUID, nullable=False),
+    sa.Column("organisation_id", UUID, nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("respondent_name", sa.Text, nullable=False),
+)
+
+responses = sa.Table(
+    "responses", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("invitation_id", UUID, nullable=False, unique=True),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("submitted_at", TS),
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("response_id", UUID, sa.ForeignKey(responses.c.id), primary_key=True),
+    sa.Column("statement_id", sa.Text, primary_key=True),
+    sa.Column("answer", sa.Text),
+    sa.Column("comment", sa.Text),
+)
+
+
+async def invitation_by_token_hash(conn: AsyncConnection, token_hash: str, *,
+                                   for_update: bool = False):  # noqa: ANN201
+    stmt = (
+        sa.select(invitations.c.id.label("invitation_id"), invitations.c.respondent_name,
+                  questionnaires, responses.c.id.label("response_id"),
+                  responses.c.submitted_at)
+        .join(questionnaires, questionnaires.c.id == invitations.c.questionnaire_id)
+        .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
+        .where(invitations.c.token_hash == token_hash)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=invitations)
+    return (await conn.execute(stmt)).first()
+
+
+async def load_draft(conn: AsyncConnection, response_id) -> Draft:  # noqa: ANN001
+    rows = (await conn.execute(
+        sa.select(answers).where(answers.c.response_id == response_id))).all()
+    return Draft(answers={r.statement_id: Answer(r.answer) for r in rows if r.answer},
+                 comments={r.statement_id: r.comment for r in rows if r.comment})
+
+
+async def save_draft(conn: AsyncConnection, response_id, invitation_id, draft: Draft,  # noqa: ANN001
+                     *, now, submitted: bool) -> None:  # noqa: ANN001
+    stmt = pg.insert(responses).values(id=response_id, invitation_id=invitation_id,
+                                       updated_at=now, submitted_at=now if submitted else None)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["invitation_id"],
+        set_={"updated_at": now, "submitted_at": now if submitted else None},
+    ))
+    await conn.execute(answers.delete().where(answers.c.response_id == response_id))
+    ids = sorted(set(draft.answers) | set(draft.comments))
+    if ids:
+        await conn.execute(answers.insert(), [
+            {"response_id": response_id, "statement_id": sid,
+             "answer": draft.answers.get(sid), "comment": draft.comments.get(sid)}
+            for sid in ids
+        ])

@@ -1,0 +1,29 @@
+"""Wiring of the scoring service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faststream.nats import NatsBroker
+
+from services.scoring import api, handlers, store
+from shared.db import Messaging, make_engine, run_migrations
+from shared.runtime import ServiceParts, consumer_for
+from shared.settings import Settings
+
+NAME = "scoring"
+HERE = Path(__file__).parent
+
+
+def migrate(settings: Settings) -> None:
+    run_migrations(settings.database_url, schema=store.SCHEMA, migrations=HERE / "migrations")
+
+
+def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
+    engine = make_engine(settings.database_url)
+    messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
+    return ServiceParts(
+        name=NAME, engine=engine, messaging=messaging,
+        nats=handlers.build_router(consumer_for(engine, messaging, broker, settings)),
+        http=api.build_router(engine=engine),
+    )

@@ -1,0 +1,131 @@
+"""Database plumbing every service shares: engine, outbox and inbox tables, migrations."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.events import CloudEvent, Event, encode, envelope, subject_for
+from shared.settings import to_sqlalchemy_url
+
+
+def make_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
+    return create_async_engine(
+        to_sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True
+    )
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    """Events a service emitted, written in the same transaction as the state change."""
+    if (existing := metadata.tables.get(f"{metadata.schema}.outbox")) is not None:
+        return existing
+    return sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Index("outbox_unpublished", "seq", postgresql_where=sa.text("published_at IS NULL")),
+    )
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    """Event ids a consumer handled, written in the same transaction as the effect."""
+    if (existing := metadata.tables.get(f"{metadata.schema}.inbox")) is not None:
+        return existing
+    return sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+class Messaging:
+    """A service's outbox and inbox, bound to its schema and bus namespace."""
+
+    def __init__(self, metadata: sa.MetaData, *, service: str, namespace: str) -> None:
+        self.outbox = outbox_table(metadata)
+        self.inbox = inbox_table(metadata)
+        self.service = service
+        self.namespace = namespace
+
+    async def emit(self, conn: AsyncConnection, event: Event, *, now: datetime) -> CloudEvent:
+        env = envelope(event, source=self.service, time=now)
+        await conn.execute(
+            self.outbox.insert().values(
+                event_id=env.id,
+                subject=subject_for(self.namespace, type(event), event.organisation_id),
+                payload=encode(env),
+                created_at=now,
+            )
+        )
+        return env
+
+    async def first_time(self, conn: AsyncConnection, *, consumer: str,
+                         event_id: uuid.UUID, now: datetime) -> bool:
+        """Record that ``consumer`` handles ``event_id``; False when it already did."""
+        stmt = (
+            pg.insert(self.inbox)
+            .values(consumer=consumer, event_id=event_id, handled_at=now)
+            .on_conflict_do_nothing()
+            .returning(self.inbox.c.event_id)
+        )
+        return (await conn.execute(stmt)).first() is not None
+
+
+def run_migrations(database_url: str, *, schema: str, migrations: Path) -> None:
+    """Bring one service's schema to the newest revision (safe to call from many replicas)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations))
+    cfg.attributes["database_url"] = to_sqlalchemy_url(database_url)
+    cfg.attributes["schema"] = schema
+    command.upgrade(cfg, "head")
+
+
+def run_alembic_env() -> None:
+    """Body of every service's ``migrations/env.py``: online migrations under an advisory lock."""
+    from alembic import context
+
+    cfg = context.config
+    schema: str = cfg.attributes["schema"]
+    engine = sa.create_engine(cfg.attributes["database_url"], poolclass=sa.pool.NullPool)
+    lock_key = zlib.crc32(f"iso20400-migrate-{schema}".encode())
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_key})
+        try:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            conn.commit()
+            context.configure(
+                connection=conn,
+                version_table_schema=schema,
+                include_schemas=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            conn.commit()
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key})
+            conn.commit()
+    engine.dispose()
+
+
+def create_messaging_tables(op, schema: str) -> None:  # noqa: ANN001 - alembic's op module
+    """Used by each service's first migration: its outbox and inbox, as defined above."""
+    metadata = sa.MetaData(schema=schema)
+    outbox_table(metadata)
+    inbox_table(metadata)
+    metadata.create_all(op.get_bind())

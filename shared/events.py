@@ -1,0 +1,211 @@
+"""Event contracts and their CloudEvents 1.0 envelope.
+
+Each event is a frozen Pydantic model named in the past tense. The envelope carries it in
+structured JSON mode; ``type`` is ``org.iso20400.<name>.v<version>`` and the subject on NATS is
+``<namespace>.<organisation id>.<name>`` (four tokens, so the event stream never captures the
+three-token command subjects ``<namespace>.cmd.<command>``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.content import Answer
+from shared.results import ScanResult
+
+TYPE_PREFIX = "org.iso20400."
+
+
+class Event(BaseModel):
+    """Base of every event payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    organisation_id: uuid.UUID = Field(description="Organisation the event belongs to")
+    questionnaire_id: uuid.UUID = Field(description="Questionnaire (scan) the event is about")
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"{TYPE_PREFIX}{cls.name}.v{cls.version}"
+
+
+class QuestionnaireCreated(Event):
+    name: ClassVar[str] = "questionnaire.created"
+
+    organisation_name: str = Field(description="Display name of the organisation")
+    title: str = Field(description="Title the admin gave the questionnaire", examples=["MVI-scan 2026"])
+    content_version: str = Field(description="Scan content version the questionnaire is bound to")
+    deadline: datetime = Field(description="Moment after which respondents can no longer submit")
+    created_at: datetime
+
+
+class QuestionnaireClosed(Event):
+    name: ClassVar[str] = "questionnaire.closed"
+
+    closed_at: datetime
+    reason: Literal["closed_by_admin"] = "closed_by_admin"
+
+
+class InvitationSent(Event):
+    name: ClassVar[str] = "invitation.sent"
+
+    invitation_id: uuid.UUID
+    respondent_id: uuid.UUID
+    respondent_name: str = Field(description="Name shown on the respondent's own page")
+    token_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the personal link's token; the token itself never travels",
+    )
+    invitations_total: int = Field(
+        ge=1, description="Invitations of this questionnaire after this one was sent"
+    )
+    sent_at: datetime
+
+
+class AnswerGiven(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    statement_id: str
+    answer: Answer
+    comment: str | None = None
+
+
+class ResponseSubmitted(Event):
+    name: ClassVar[str] = "response.submitted"
+
+    response_id: uuid.UUID
+    invitation_id: uuid.UUID
+    content_version: str
+    submitted_at: datetime
+    answers: tuple[AnswerGiven, ...]
+
+
+class ScanCompleted(Event):
+    name: ClassVar[str] = "scan.completed"
+
+    organisation_name: str
+    title: str
+    completed_at: datetime
+    reason: Literal["all_submitted", "closed_by_admin"]
+    respondents_invited: int = Field(ge=0)
+    respondents_submitted: int = Field(ge=0)
+    result: ScanResult
+
+
+class DocumentGenerated(Event):
+    name: ClassVar[str] = "document.generated"
+
+    document_id: uuid.UUID
+    kind: Literal["results_report"]
+    language: Literal["nl", "en"]
+    filename: str
+    media_type: str
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    generated_at: datetime
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    QuestionnaireCreated,
+    QuestionnaireClosed,
+    InvitationSent,
+    ResponseSubmitted,
+    ScanCompleted,
+    DocumentGenerated,
+)
+
+E = TypeVar("E", bound=Event)
+
+
+class CloudEvent(BaseModel):
+    """CloudEvents 1.0 envelope, structured JSON mode."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID = Field(description="Unique event id; also the Nats-Msg-Id header")
+    type: str = Field(pattern=r"^org\.iso20400\.[a-z_]+\.[a-z_]+\.v[0-9]+$")
+    source: str = Field(description="The emitting service, e.g. '/services/scoring'")
+    subject: str = Field(description="The questionnaire id")
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    organisationid: uuid.UUID = Field(description="Extension attribute: the organisation")
+    data: dict[str, Any]
+
+
+class MalformedEvent(ValueError):
+    """A message that cannot be read as the expected event; the reason says why."""
+
+
+def envelope(event: Event, *, source: str, event_id: uuid.UUID | None = None,
+             time: datetime) -> CloudEvent:
+    return CloudEvent(
+        id=event_id or uuid.uuid4(),
+        type=event.type_name(),
+        source=f"/services/{source}",
+        subject=str(event.questionnaire_id),
+        time=time,
+        organisationid=event.organisation_id,
+        data=event.model_dump(mode="json"),
+    )
+
+
+def subject_for(namespace: str, event: type[Event], organisation_id: uuid.UUID | str = "*") -> str:
+    return f"{namespace}.{organisation_id}.{event.name}"
+
+
+# Upgrades of old payloads: (event name, old version) -> function giving the next version's data.
+UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def decode(raw: bytes, expected: type[E]) -> tuple[CloudEvent, E]:
+    """Read a CloudEvent from the wire and its payload as ``expected``, upgrading old versions."""
+    try:
+        env = CloudEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        raise MalformedEvent(f"not a valid CloudEvent: {_first_error(exc)}") from None
+    prefix = f"{TYPE_PREFIX}{expected.name}.v"
+    if not env.type.startswith(prefix):
+        raise MalformedEvent(f"expected type {expected.type_name()}, got {env.type}")
+    version = int(env.type[len(prefix):])
+    data = dict(env.data)
+    while version < expected.version:
+        upgrade = UPGRADES.get((expected.name, version))
+        if upgrade is None:
+            raise MalformedEvent(f"no upgrade for {expected.name} v{version}")
+        data, version = upgrade(data), version + 1
+    if version > expected.version:
+        raise MalformedEvent(f"{env.type} is newer than this service understands")
+    try:
+        event = expected.model_validate(data)
+    except ValidationError as exc:
+        raise MalformedEvent(f"invalid {expected.name} payload: {_first_error(exc)}") from None
+    if event.organisation_id != env.organisationid:
+        raise MalformedEvent("organisation in payload and envelope differ")
+    return env, event
+
+
+def encode(env: CloudEvent) -> bytes:
+    return env.model_dump_json().encode()
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "message"
+    return f"{where}: {err['msg']}"
+
+
+def json_schemas() -> dict[str, Any]:
+    """JSON Schemas of every event payload, published for integrators."""
+    return {cls.type_name(): cls.model_json_schema() for cls in EVENT_TYPES} | {
+        "cloudevent": json.loads(json.dumps(CloudEvent.model_json_schema()))
+    }

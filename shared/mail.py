@@ -1,0 +1,114 @@
+"""Sending mail, and the local SMTP sink with its mailbox page for the embedded mode."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from shared.web import SHARED, CurrentAdmin, render, templates
+
+ORGANISATION_HEADER = "X-Iso20400-Organisation"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    organisation_id: uuid.UUID
+
+
+class Mailer:
+    def __init__(self, *, host: str, port: int, sender: str) -> None:
+        self.host, self.port, self.sender = host, port, sender
+
+    def _send_all(self, mails: list[OutgoingMail]) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            for mail in mails:
+                msg = EmailMessage()
+                msg["From"] = self.sender
+                msg["To"] = mail.to
+                msg["Subject"] = mail.subject
+                msg[ORGANISATION_HEADER] = str(mail.organisation_id)
+                msg.set_content(mail.text)
+                smtp.send_message(msg)
+
+    async def send(self, mails: list[OutgoingMail]) -> None:
+        if mails:
+            await asyncio.to_thread(self._send_all, mails)
+
+
+class MailSink:
+    """A local SMTP server that keeps every message as a file, for the mailbox page."""
+
+    def __init__(self, folder: Path, *, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self._controller = None
+
+    def start(self) -> "MailSink":
+        from aiosmtpd.controller import Controller
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        folder = self.folder
+
+        class Keep:
+            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN202, N802
+                name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+                (folder / name).write_bytes(envelope.original_content or envelope.content)
+                return "250 Message accepted for delivery"
+
+        self._controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    def messages(self, organisation_id: uuid.UUID) -> list[dict]:
+        found = []
+        for path in sorted(self.folder.glob("*.eml"), reverse=True):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if msg.get(ORGANISATION_HEADER) != str(organisation_id):
+                continue
+            body = msg.get_body(preferencelist=("plain",))
+            found.append({"id": path.stem, "to": msg["To"], "subject": msg["Subject"],
+                          "date": path.stat().st_mtime,
+                          "text": body.get_content() if body else ""})
+        return found
+
+
+def mailbox_router(sink: MailSink) -> APIRouter:
+    """The admin reads the mail their organisation's respondents were sent (embedded mode)."""
+    router = APIRouter(tags=["mailbox"])
+    env = templates(SHARED)
+
+    @router.get("/mailbox", name="mailbox")
+    async def mailbox(request: Request, admin: CurrentAdmin):  # noqa: ANN202
+        return render(env, request, "mailbox.html", messages=sink.messages(admin.organisation_id))
+
+    @router.get("/mailbox/api/messages")
+    async def mailbox_json(admin: CurrentAdmin) -> JSONResponse:
+        return JSONResponse(json.loads(json.dumps(sink.messages(admin.organisation_id))))
+
+    @router.get("/mailbox/{message_id}")
+    async def one(message_id: str, request: Request, admin: CurrentAdmin):  # noqa: ANN202
+        for msg in sink.messages(admin.organisation_id):
+            if msg["id"] == message_id:
+                return render(env, request, "mailbox.html", messages=[msg], single=True)
+        raise HTTPException(404)
+
+    return router

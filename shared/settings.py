@@ -1,0 +1,54 @@
+"""Settings from ``ISO20400_*`` environment variables, one class for every service."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "embedded-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ISO20400_", extra="ignore")
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/iso20400"
+    secret_key: str = DEV_SECRET
+    embedded: bool = Field(
+        default=False, description="Set by `iso20400 up`; only then are development secrets allowed"
+    )
+    bus_namespace: str = Field(
+        default="iso20400",
+        pattern=r"^[a-z][a-z0-9]{1,30}$",
+        description="First subject token and stream name prefix; tests use their own",
+    )
+    base_url: str = "http://127.0.0.1:8020"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "ISO 20400 Scan <scan@iso20400.example>"
+    document_workers: int = Field(default=2, ge=1, le=16)
+    max_deliveries: int = Field(default=5, ge=1, le=50)
+    relay_interval: float = Field(default=0.2, gt=0)
+    cookie_secure: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if not self.embedded and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "ISO20400_SECRET_KEY must be set to a random value of at least 32 characters "
+                "outside the embedded mode (try: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return to_sqlalchemy_url(self.database_url)
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept a plain ``postgresql://`` URL and use the psycopg 3 driver for it."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
