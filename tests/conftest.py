@@ -1,0 +1,72 @@
+"""Fixtures every test level shares. Servers come from ``tests.servers``; nothing starts
+unless a test asks for it, so the unit tests need no server at all."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from faststream.nats import NatsBroker
+
+from services.cli import SERVICES
+from services.invitations.app import seed_demo
+from shared.embedded import free_port
+from shared.mail import MailSink
+from shared.runtime import build_app
+from shared.settings import Settings
+
+pytest_plugins = ["tests.servers"]
+
+ADMIN = {"email": "beheer@voorbeeldstad.example", "password": "correct horse battery staple"}
+OTHER_ADMIN = {"email": "beheer@anderstad.example", "password": "another long password"}
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-settings"
+
+
+@pytest.fixture
+def mail_sink(tmp_path):  # noqa: ANN201
+    sink = MailSink(tmp_path / "mail", port=free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def settings(nats_url: str, database_url: str, namespace: str, mail_sink: MailSink) -> Settings:
+    return Settings(
+        nats_url=nats_url, database_url=database_url, bus_namespace=namespace,
+        secret_key=TEST_SECRET, smtp_host="127.0.0.1", smtp_port=mail_sink.port,
+        base_url="http://testserver", relay_interval=0.05, max_deliveries=3,
+    )
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: httpx.AsyncClient
+    sink: MailSink
+    app: object
+
+    def new_client(self) -> httpx.AsyncClient:
+        """Another browser: its own cookies, same server."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                 base_url="http://testserver")
+
+
+async def migrate_and_seed(settings: Settings) -> None:
+    for module in SERVICES.values():
+        await asyncio.to_thread(module.migrate, settings)
+    for admin in (ADMIN, OTHER_ADMIN):
+        await seed_demo(settings, **admin)
+
+
+@pytest.fixture
+async def stack(settings: Settings, mail_sink: MailSink):  # noqa: ANN201
+    """All four services in this process, as ``iso20400 up`` runs them, reached over ASGI."""
+    await migrate_and_seed(settings)
+    broker = NatsBroker(settings.nats_url)
+    app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Stack(settings=settings, client=client, sink=mail_sink, app=app)
