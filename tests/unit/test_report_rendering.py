@@ -1,0 +1,99 @@
+"""The results report: what it shows, that it escapes what users typed, and that the renderer
+reaches for nothing on the network."""
+
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from pypdf import PdfReader
+
+from services.documents import domain
+from services.documents.render import PdfRenderer, html_to_pdf
+from services.scoring.rules import RespondentAnswers, score_scan
+from shared.content import Answer, content
+from shared.events import ScanCompleted
+from shared.web import templates, translate
+
+SCAN = content()
+DOCUMENTS = Path(__file__).resolve().parents[2] / "services" / "documents"
+
+
+def completed(title: str = "MVI-scan 2026") -> ScanCompleted:
+    answers = {s.id: (Answer.VOLLEDIG if s.level <= 3 else Answer.NIET) for s in SCAN.statements}
+    return ScanCompleted(
+        organisation_id=uuid.uuid4(), questionnaire_id=uuid.uuid4(),
+        organisation_name="Gemeente <b>Voorbeeld</b>", title=title,
+        completed_at=datetime(2026, 11, 23, tzinfo=UTC), reason="all_submitted",
+        respondents_invited=2, respondents_submitted=1,
+        result=score_scan(SCAN, [RespondentAnswers(respondent_id="a", answers=answers)]))
+
+
+def report_html(event: ScanCompleted, language: str = "nl") -> str:
+    view = domain.report_view(event, SCAN, language=language)
+    return templates(DOCUMENTS).get_template("report.html").render(
+        view=view, lang=language, t=lambda k, **v: translate(language, k, **v))
+
+
+def test_the_report_shows_every_theme_with_its_level_in_the_chosen_language():
+    event = completed()
+    nl, en = report_html(event, "nl"), report_html(event, "en")
+    assert "Per thema" in nl and "By theme" in en
+    for theme in SCAN.themes:
+        assert escape(theme.name_nl) in nl
+        assert escape(theme.name_en) in en
+    assert "3 · Toepassen" in nl  # levels 2 and 3 fully met, 4 not
+    assert "geen certificaat" in nl and "not a certificate" in en
+
+
+def test_what_users_typed_is_escaped():
+    html = report_html(completed(title='<img src="http://evil.example/x.png">'))
+    assert "<img" not in html
+    assert "&lt;img" in html
+    assert "Gemeente &lt;b&gt;Voorbeeld&lt;/b&gt;" in html
+
+
+def test_the_renderer_fetches_nothing_even_when_the_html_asks_for_it(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    connections = []
+
+    def accept() -> None:
+        for _ in range(15):
+            try:
+                connections.append(listener.accept())
+            except TimeoutError:
+                pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { background: red }")
+    pdf = html_to_pdf(f'<link rel="stylesheet" href="http://127.0.0.1:{port}/a.css">'
+                      f'<link rel="stylesheet" href="file://{secret}">'
+                      f'<img src="http://127.0.0.1:{port}/x.png"><p>Rapport</p>')
+    thread.join()
+    listener.close()
+    assert connections == []
+    assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+async def test_reports_are_rendered_in_worker_processes_into_readable_pdfs(tmp_path, language):
+    renderer = PdfRenderer(workers=1)
+    renderer.start()
+    try:
+        pdf = await renderer.render(report_html(completed(), language))
+    finally:
+        renderer.stop()
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert ("Resultaten ISO 20400-scan" if language == "nl" else "ISO 20400 scan results") in text
+    assert "MVI-scan 2026" in text

@@ -1,0 +1,58 @@
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.responses import domain
+from shared.content import Answer, content
+
+SCAN = content()
+FIRST, SECOND = SCAN.statements[0].id, SCAN.statements[1].id
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_a_form_is_read_into_answers_and_comments():
+    draft, errors = domain.parse_form({f"answer-{FIRST}": "deels", f"comment-{FIRST}": " ok ",
+                                       f"answer-{SECOND}": "bogus", "answer-ZZ": "niet"}, SCAN)
+    assert draft.answers == {FIRST: Answer.DEELS}
+    assert draft.comments == {FIRST: "ok"}
+    assert errors == {SECOND: "respond.error.invalid_answer"}
+
+
+def test_submitting_needs_every_statement_and_a_comment_for_not_applicable():
+    answers = {s.id: Answer.VOLLEDIG for s in SCAN.statements}
+    answers[FIRST] = Answer.NVT
+    del answers[SECOND]
+    errors = domain.submission_errors(domain.Draft(answers, {}), SCAN)
+    assert errors == {FIRST: "respond.error.nvt_needs_comment",
+                      SECOND: "respond.error.missing"}
+    answers[SECOND] = Answer.WEET_NIET
+    assert domain.submission_errors(domain.Draft(answers, {FIRST: "geen ICT"}), SCAN) == {}
+
+
+def test_an_overlong_comment_is_cut_and_reported():
+    draft, errors = domain.parse_form({f"comment-{FIRST}": "x" * 2500}, SCAN)
+    assert len(draft.comments[FIRST]) == domain.MAX_COMMENT
+    assert errors == {FIRST: "respond.error.comment_too_long"}
+
+
+@pytest.mark.parametrize(("kwargs", "key"), [
+    ({"submitted_at": NOW}, "respond.error.already_submitted"),
+    ({"closed_at": NOW}, "respond.error.closed"),
+    ({"deadline": NOW}, "respond.error.deadline_passed"),
+])
+def test_a_response_is_closed_once_submitted_closed_or_past_the_deadline(kwargs, key):
+    args = {"deadline": NOW + timedelta(days=1), "closed_at": None, "submitted_at": None,
+            "now": NOW} | kwargs
+    with pytest.raises(domain.ResponseClosed) as caught:
+        domain.ensure_open(**args)
+    assert caught.value.key == key
+
+
+def test_the_submitted_event_carries_every_answer_sorted():
+    draft = domain.Draft({SECOND: Answer.NIET, FIRST: Answer.NVT}, {FIRST: "n.v.t. voor ons"})
+    event = domain.response_submitted(
+        organisation_id=uuid.uuid4(), questionnaire_id=uuid.uuid4(), invitation_id=uuid.uuid4(),
+        response_id=uuid.uuid4(), content_version=SCAN.version, draft=draft, now=NOW)
+    assert [(a.statement_id, a.answer, a.comment) for a in event.answers] == sorted([
+        (FIRST, Answer.NVT, "n.v.t. voor ons"), (SECOND, Answer.NIET, None)])
