@@ -97,6 +97,7 @@ class Consumer:
     broker: NatsBroker
     namespace: str
     max_deliveries: int
+    ack_wait: float = 30.0
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -115,7 +116,7 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
         durable=name,
         pull_sub=PullSub(batch_size=1, timeout=5.0),
         config=ConsumerConfig(
-            ack_wait=60,
+            ack_wait=consumer.ack_wait,
             max_deliver=consumer.max_deliveries + SERVER_DELIVERY_MARGIN,
             max_ack_pending=100,
         ),
@@ -130,6 +131,9 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
         except MalformedEvent as exc:
             await _dead_letter(consumer, name, message, reason=f"malformed: {exc}")
             return
+        # A short ack_wait lets a crashed worker's message go to another one quickly; a handler
+        # that takes longer (rendering a PDF) tells the server it is still at work.
+        heartbeat = asyncio.create_task(_keep_alive(message, consumer.ack_wait / 3))
         try:
             async with consumer.engine.begin() as conn:
                 if await consumer.messaging.first_time(
@@ -148,7 +152,15 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
                 delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS)) - 1]
                 await message.nack(delay=delay)
             return
+        finally:
+            heartbeat.cancel()
         await message.ack()
+
+
+async def _keep_alive(message, interval: float) -> None:  # noqa: ANN001
+    while True:
+        await asyncio.sleep(interval)
+        await message.in_progress()
 
 
 async def _dead_letter(consumer: Consumer, name: str, message, *, reason: str) -> None:  # noqa: ANN001

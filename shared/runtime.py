@@ -48,7 +48,7 @@ def consumer_for(parts_engine: AsyncEngine, messaging: Messaging, broker: NatsBr
                  settings: Settings) -> Consumer:
     return Consumer(engine=parts_engine, messaging=messaging, broker=broker,
                     namespace=settings.bus_namespace, max_deliveries=settings.max_deliveries,
-                    clock=utcnow)
+                    ack_wait=settings.ack_wait, clock=utcnow)
 
 
 def build_app(settings: Settings, broker: NatsBroker, services: Sequence[ServiceParts],

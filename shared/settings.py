@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     mail_from: str = "ISO 20400 Scan <scan@iso20400.example>"
     document_workers: int = Field(default=2, ge=1, le=16)
     max_deliveries: int = Field(default=5, ge=1, le=50)
+    ack_wait: float = Field(default=30.0, ge=1, description="Seconds before an unacked event is "
+                            "redelivered (a worker that died); busy handlers extend it")
     relay_interval: float = Field(default=0.2, gt=0)
     cookie_secure: bool = False
 

@@ -36,7 +36,7 @@ def settings(nats_url: str, database_url: str, namespace: str, mail_sink: MailSi
     return Settings(
         nats_url=nats_url, database_url=database_url, bus_namespace=namespace,
         secret_key=TEST_SECRET, smtp_host="127.0.0.1", smtp_port=mail_sink.port,
-        base_url="http://testserver", relay_interval=0.05, max_deliveries=3,
+        base_url="http://testserver", relay_interval=0.05, max_deliveries=3, ack_wait=3,
     )
 
 
@@ -70,3 +70,20 @@ async def stack(settings: Settings, mail_sink: MailSink):  # noqa: ANN201
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Stack(settings=settings, client=client, sink=mail_sink, app=app)
+
+
+@pytest.fixture
+async def processes(settings: Settings, tmp_path):  # noqa: ANN201
+    """The four services as separate processes against one NATS and one PostgreSQL."""
+    from tests.processes import NAMES, ServiceProcesses
+
+    await migrate_and_seed(settings)
+    procs = ServiceProcesses(settings, tmp_path)
+    try:
+        for name in NAMES:
+            procs.start(name, wait=False)
+        for name in NAMES:
+            await asyncio.to_thread(procs.wait_healthy, name)
+        yield procs
+    finally:
+        procs.stop_all()
