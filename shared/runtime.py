@@ -62,7 +62,8 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         await broker.connect()
-        await ensure_streams(broker.config.connection_state.stream, settings.bus_namespace)
+        await ensure_streams(broker.config.connection_state.stream, settings.bus_namespace,
+                             replicas=settings.stream_replicas)
         for parts in services:
             if parts.on_start:
                 await parts.on_start()

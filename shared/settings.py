@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=5, ge=1, le=50)
     ack_wait: float = Field(default=30.0, ge=1, description="Seconds before an unacked event is "
                             "redelivered (a worker that died); busy handlers extend it")
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a NATS cluster")
     relay_interval: float = Field(default=0.2, gt=0)
     cookie_secure: bool = False
 
