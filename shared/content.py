@@ -11,7 +11,7 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -120,17 +120,27 @@ class ScanContent:
     actions: tuple[Action, ...]
 
     def theme(self, code: str) -> Theme:
-        return next(t for t in self.themes if t.code == code)
+        """The theme with this code; KeyError for an unknown one."""
+        return self._themes_by_code[code]
 
     def statements_of(self, theme: str) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.theme == theme)
 
-    @property
+    @cached_property
     def statement_ids(self) -> frozenset[str]:
-        return frozenset(s.id for s in self.statements)
+        return frozenset(self._statements_by_id)
 
     def statement(self, statement_id: str) -> Statement:
-        return next(s for s in self.statements if s.id == statement_id)
+        """The statement with this id; KeyError for an unknown one."""
+        return self._statements_by_id[statement_id]
+
+    @cached_property
+    def _themes_by_code(self) -> dict[str, Theme]:
+        return {t.code: t for t in self.themes}
+
+    @cached_property
+    def _statements_by_id(self) -> dict[str, Statement]:
+        return {s.id: s for s in self.statements}
 
 
 def _read_toml(path: Path, root: Path) -> dict:
