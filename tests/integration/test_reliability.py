@@ -193,3 +193,24 @@ async def test_commands_are_not_captured_by_the_event_stream(nats_url, namespace
         assert info.state.messages == 0
     finally:
         await nc.close()
+
+
+async def test_an_event_stays_in_the_outbox_until_jetstream_has_acknowledged_it(
+        nats_url, database_url, namespace):
+    async with probe(nats_url, database_url, namespace) as p:
+        async with p.engine.begin() as conn:
+            await p.messaging.emit(conn, closed_event(), now=datetime.now(UTC))
+        relay = OutboxRelay(engine=p.engine, messaging=p.messaging, broker=p.broker,
+                            namespace=namespace, interval=0.05)
+        await p.js.delete_stream(events_stream(namespace))  # nothing will store the event
+        with pytest.raises((NoStreamResponseError, nats.errors.NoRespondersError)):
+            await relay.publish_pending()
+        unpublished = sa.select(sa.func.count()).select_from(p.messaging.outbox).where(
+            p.messaging.outbox.c.published_at.is_(None))
+        async with p.engine.connect() as conn:
+            assert await conn.scalar(unpublished) == 1
+
+        await ensure_streams(p.js, namespace)
+        assert await relay.publish_pending() == 1
+        info = await p.js.stream_info(events_stream(namespace))
+        assert info.state.messages == 1
