@@ -6,10 +6,12 @@ import hmac
 import json
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -40,6 +42,19 @@ def request_language(request: Request) -> str:
     return lang if lang in LANGUAGES else "nl"
 
 
+# Dates are shown in Dutch time. A deadline is the first moment after the last day, so the
+# day a person reads is the one just before it.
+DISPLAY_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def last_day(moment: datetime) -> str:
+    return (moment - timedelta(seconds=1)).astimezone(DISPLAY_ZONE).strftime("%d-%m-%Y")
+
+
+def local_time(moment: datetime) -> str:
+    return moment.astimezone(DISPLAY_ZONE).strftime("%d-%m-%Y %H:%M")
+
+
 def templates(service_dir: Path) -> Environment:
     env = Environment(
         loader=ChoiceLoader([
@@ -50,6 +65,8 @@ def templates(service_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["last_day"] = last_day
+    env.filters["local_time"] = local_time
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from jinja2 import Environment
@@ -14,7 +14,7 @@ from services.invitations import domain, store
 from shared.content import CURRENT_VERSION
 from shared.db import Messaging
 from shared.mail import Mailer, OutgoingMail
-from shared.web import AdminSession
+from shared.web import AdminSession, last_day
 
 
 class NotFound(Exception):
@@ -95,11 +95,9 @@ class Invitations:
                          organisation: str, deadline: datetime,
                          organisation_id: uuid.UUID) -> OutgoingMail:
         template = self.mail_templates.get_template("invitation_mail.txt")
-        local_deadline = deadline.astimezone(domain.DEADLINE_ZONE)
         text = template.render(
             name=planned.respondent_name, title=title, organisation=organisation,
-            link=f"{self.base_url}/r/{planned.token}",
-            deadline=(local_deadline - timedelta(seconds=1)).strftime("%d-%m-%Y"),
+            link=f"{self.base_url}/r/{planned.token}", deadline=last_day(deadline),
         )
         return OutgoingMail(to=planned.email, subject=f"{title} — {organisation}",
                             text=text, organisation_id=organisation_id)

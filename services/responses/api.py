@@ -41,8 +41,7 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment)
                           key=lambda s: s.theme)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
                       themes=themes, draft=draft, errors=errors or {}, notice=notice,
-                      closed_key=closed_key, choices=ANSWER_CHOICES,
-                      deadline=row.deadline.strftime("%d-%m-%Y %H:%M"))
+                      closed_key=closed_key, choices=ANSWER_CHOICES)
 
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
