@@ -8,7 +8,6 @@ three-token command subjects ``<namespace>.cmd.<command>``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -207,5 +206,5 @@ def _first_error(exc: ValidationError) -> str:
 def json_schemas() -> dict[str, Any]:
     """JSON Schemas of every event payload, published for integrators."""
     return {cls.type_name(): cls.model_json_schema() for cls in EVENT_TYPES} | {
-        "cloudevent": json.loads(json.dumps(CloudEvent.model_json_schema()))
+        "cloudevent": CloudEvent.model_json_schema()
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import json
 import smtplib
 import time
 import uuid
@@ -103,7 +102,7 @@ def mailbox_router(sink: MailSink) -> APIRouter:
 
     @router.get("/mailbox/api/messages")
     async def mailbox_json(admin: CurrentAdmin) -> JSONResponse:
-        return JSONResponse(json.loads(json.dumps(sink.messages(admin.organisation_id))))
+        return JSONResponse(sink.messages(admin.organisation_id))
 
     @router.get("/mailbox/{message_id}")
     async def one(message_id: str, request: Request, admin: CurrentAdmin):  # noqa: ANN202

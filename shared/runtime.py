@@ -44,9 +44,9 @@ class ServiceParts:
     relay: OutboxRelay | None = field(default=None, init=False)
 
 
-def consumer_for(parts_engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
+def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
                  settings: Settings) -> Consumer:
-    return Consumer(engine=parts_engine, messaging=messaging, broker=broker,
+    return Consumer(engine=engine, messaging=messaging, broker=broker,
                     namespace=settings.bus_namespace, max_deliveries=settings.max_deliveries,
                     ack_wait=settings.ack_wait, clock=utcnow)
 

@@ -149,8 +149,7 @@ CheckedAdmin = Annotated[AdminSession, Depends(_checked_csrf)]
 def install(app: FastAPI, *, sessions: Sessions) -> None:
     """Give an app the shared static files, session reader, security headers and error pages."""
     app.state.sessions = sessions
-    if not any(getattr(r, "name", None) == "static" for r in app.routes):
-        app.mount("/static", StaticFiles(directory=SHARED / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=SHARED / "static"), name="static")
     env = templates(SHARED)
 
     @app.middleware("http")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -36,6 +38,17 @@ class QuestionnairePublic(BaseModel):
     overall_percent: float | None
     overall_level: int | None
     reports: dict[str, str] = Field(description="Results report download URL per language")
+
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    """Turn the use cases' errors into the HTTP errors the pages and the API share."""
+    try:
+        yield
+    except NotFound:
+        raise HTTPException(404) from None
+    except domain.InvitationError as exc:
+        raise HTTPException(409, exc.key) from None
 
 
 def build_router(uc: Invitations, env: Environment) -> APIRouter:
@@ -101,33 +114,23 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
     @router.get("/admin/questionnaires/{questionnaire_id}", tags=["pages"])
     async def questionnaire_page(request: Request, questionnaire_id: uuid.UUID,
                                  admin: CurrentAdmin):  # noqa: ANN202
-        try:
+        with http_errors():
             q, people, reports = await uc.overview(admin, questionnaire_id)
-        except NotFound:
-            raise HTTPException(404) from None
         return render(env, request, "questionnaire.html", q=q, people=people, reports=reports,
                       notice=request.query_params.get("notice"))
 
     @router.post("/admin/questionnaires/{questionnaire_id}/send", tags=["pages"])
     async def send(request: Request, questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
-        try:
+        with http_errors():
             count = await uc.send_invitations(admin, questionnaire_id, now=utcnow())
-        except NotFound:
-            raise HTTPException(404) from None
-        except domain.InvitationError as exc:
-            raise HTTPException(409, exc.key) from None
         notice = "sent" if count else "nothing_to_send"
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice={notice}",
                                 status_code=303)
 
     @router.post("/admin/questionnaires/{questionnaire_id}/close", tags=["pages"])
     async def close(questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
-        try:
+        with http_errors():
             await uc.close_questionnaire(admin, questionnaire_id, now=utcnow())
-        except NotFound:
-            raise HTTPException(404) from None
-        except domain.InvitationError as exc:
-            raise HTTPException(409, exc.key) from None
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice=closed",
                                 status_code=303)
 
@@ -146,29 +149,19 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
 
     @router.post("/admin/api/questionnaires/{questionnaire_id}/send", tags=["api"])
     async def api_send(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
-        try:
+        with http_errors():
             return {"sent": await uc.send_invitations(admin, questionnaire_id, now=utcnow())}
-        except NotFound:
-            raise HTTPException(404) from None
-        except domain.InvitationError as exc:
-            raise HTTPException(409, exc.key) from None
 
     @router.post("/admin/api/questionnaires/{questionnaire_id}/close", tags=["api"])
     async def api_close(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
-        try:
+        with http_errors():
             await uc.close_questionnaire(admin, questionnaire_id, now=utcnow())
-        except NotFound:
-            raise HTTPException(404) from None
-        except domain.InvitationError as exc:
-            raise HTTPException(409, exc.key) from None
         return {"closed": True}
 
     @router.get("/admin/api/questionnaires/{questionnaire_id}", tags=["api"])
     async def api_get(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> QuestionnairePublic:
-        try:
+        with http_errors():
             q, people, reports = await uc.overview(admin, questionnaire_id)
-        except NotFound:
-            raise HTTPException(404) from None
         return QuestionnairePublic(
             id=q.id, title=q.title, status=q.status, deadline=q.deadline.isoformat(),
             invited=sum(1 for p in people if p.sent_at), overall_level=q.overall_level,
