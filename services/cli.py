@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import secrets
+import signal
 import sys
-import time
 from pathlib import Path
 
 from services.documents import app as documents
 from services.invitations import app as invitations
 from services.responses import app as responses
 from services.scoring import app as scoring
+from services.up import DEMO_ADMIN_EMAIL
 
+log = logging.getLogger("iso20400")
 SERVICES = {m.NAME: m for m in (invitations, responses, scoring, documents)}
-DEMO_ADMIN_EMAIL = "admin@voorbeeldstad.example"
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so both stop the same way."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,9 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("ISO20400_HTTP_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ISO20400_HTTP_PORT", 8000)))
     serve.add_argument("--no-migrate", action="store_true", help="skip the schema migration")
+    serve.add_argument("--verbose", action="store_true", help="log every message and request")
 
     migrate = sub.add_parser("migrate", help="run the services' database migrations")
-    migrate.add_argument("service", nargs="*", choices=sorted(SERVICES))
+    # No `choices=`: argparse checks an empty nargs="*" list against them and refuses it.
+    migrate.add_argument("service", nargs="*", metavar="SERVICE",
+                         help=f"one of {', '.join(sorted(SERVICES))} (default: all)")
 
     demo = sub.add_parser("demo", help="run one scan end to end over HTTP")
     demo.add_argument("--url", help="a running stack (default: the one `up` started in --data, "
@@ -59,9 +65,29 @@ def main(argv: list[str] | None = None) -> int:
     content.add_argument("action", choices=["check"])
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "migrate" and (unknown := set(args.service) - set(SERVICES)):
+        parser.error(f"unknown service {', '.join(sorted(unknown))}; "
+                     f"choose from {', '.join(sorted(SERVICES))}")
+    from shared.logs import setup_logging
+
+    setup_logging(verbose=getattr(args, "verbose", False))
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        # Everything is stopped by now (the finally blocks ran); no traceback for a request.
+        return 0 if isinstance(stop, Stopped) else 130
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "up":
-        return asyncio.run(_up(args))
+        from services.up import up
+
+        return asyncio.run(up(args, SERVICES, seed_demo=invitations.seed_demo))
     if args.command == "serve":
         return _serve(args)
     if args.command == "migrate":
@@ -70,12 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
         for name in args.service or SERVICES:
             SERVICES[name].migrate(settings)
-            print(f"migrated {name}")
+            print(f"migrated {name}", flush=True)
         return 0
     if args.command == "demo":
         from services.demo import run_demo
 
-        _quiet_message_logs(verbose=False)
         return run_demo(args)
     return _content_check()
 
@@ -92,100 +117,28 @@ def _content_check() -> int:
     return 0
 
 
-def _quiet_message_logs(verbose: bool) -> None:
-    if not verbose:
-        for name in ("faststream", "faststream.access", "faststream.access.nats", "alembic",
-                     "httpx"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     from faststream.nats import NatsBroker
 
+    from shared.logs import broker_logging
     from shared.runtime import build_app
     from shared.settings import Settings
 
     settings = Settings()
-    _quiet_message_logs(verbose=False)
     module = SERVICES[args.service]
     if not args.no_migrate:
         module.migrate(settings)
-    broker = NatsBroker(settings.nats_url)
+    broker = NatsBroker(settings.nats_url, **broker_logging())
     app = build_app(settings, broker, [module.build(settings, broker)])
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return 0
-
-
-def _secret(path: Path) -> str:
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _demo_admin(data: Path) -> dict:
-    path = data / "demo-admin.json"
-    if not path.exists():
-        path.write_text(json.dumps({"email": DEMO_ADMIN_EMAIL,
-                                    "password": secrets.token_urlsafe(12)}))
-        path.chmod(0o600)
-    return json.loads(path.read_text())
-
-
-async def _up(args: argparse.Namespace) -> int:
-    import uvicorn
-    from faststream.nats import NatsBroker
-
-    from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-    from shared.mail import MailSink, mailbox_router
-    from shared.runtime import build_app
-    from shared.settings import Settings
-
-    started = time.monotonic()
-    data = args.data.resolve()
-    data.mkdir(parents=True, exist_ok=True)
-    _quiet_message_logs(args.verbose)
-    base_url = f"http://127.0.0.1:{args.port}"
-    nats = EmbeddedNats(data / "nats")
-    postgres = EmbeddedPostgres(data / "postgres")
-    sink = MailSink(data / "mail", port=free_port())
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
+                                           log_level=None))
+    log.info("starting %s on http://%s:%d", args.service, args.host, args.port)
     try:
-        await asyncio.to_thread(nats.start)
-        await asyncio.to_thread(postgres.start)
-        sink.start()
-        settings = Settings(
-            embedded=True, nats_url=nats.url, database_url=postgres.url,
-            secret_key=_secret(data / "secret.key"), base_url=base_url,
-            smtp_host="127.0.0.1", smtp_port=sink.port,
-        )
-        for module in SERVICES.values():
-            await asyncio.to_thread(module.migrate, settings)
-        admin = _demo_admin(data)
-        await invitations.seed_demo(settings, email=admin["email"], password=admin["password"])
-        broker = NatsBroker(settings.nats_url)
-        app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()],
-                        extra=lambda a: a.include_router(mailbox_router(sink)))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
-                                               log_level="warning"))
-        (data / "stack.json").write_text(json.dumps({"url": base_url, "pid": os.getpid()}))
-        startup = asyncio.create_task(server.serve())
-        while not server.started and not startup.done():
-            await asyncio.sleep(0.05)
-        if server.started:
-            print(f"\nISO 20400 Scan is running at {base_url}  (ready in "
-                  f"{time.monotonic() - started:.1f}s)\n"
-                  f"  log in as {admin['email']} with password {admin['password']}\n"
-                  f"  mail sent to respondents: {base_url}/mailbox\n"
-                  f"  try it: iso20400 demo --data {args.data}   (Ctrl-C stops everything)\n",
-                  flush=True)
-        await startup
-        return 0 if server.started else 1
+        server.run()
     finally:
-        (data / "stack.json").unlink(missing_ok=True)
-        sink.stop()
-        postgres.stop()
-        nats.stop()
+        log.info("%s stopped", args.service)
+    return 0 if server.started else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,130 @@
+"""``iso20400 up``: the whole product on one machine, for a newcomer and for the demo.
+
+NATS and PostgreSQL run as child processes with their data under ``--data``, next to a local mail
+sink; all four services run in this process. The terminal gets a banner and one line per
+meaningful thing (see shared/logs.py). Ctrl-C and SIGTERM stop everything, children included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from shared.logs import broker_logging, log_format
+
+DEMO_ADMIN_EMAIL = "admin@voorbeeldstad.example"
+log = logging.getLogger("iso20400")
+
+
+def _secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _demo_admin(data: Path) -> dict:
+    path = data / "demo-admin.json"
+    if not path.exists():
+        path.write_text(json.dumps({"email": DEMO_ADMIN_EMAIL,
+                                    "password": secrets.token_urlsafe(12)}))
+        path.chmod(0o600)
+    return json.loads(path.read_text())
+
+
+async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # noqa: ANN001
+    import uvicorn
+    from faststream.nats import NatsBroker
+
+    from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+    from shared.mail import MailSink, mailbox_router
+    from shared.runtime import build_app
+    from shared.settings import Settings
+
+    started = time.monotonic()
+    data = args.data.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://127.0.0.1:{args.port}"
+    nats = EmbeddedNats(data / "nats")
+    postgres = EmbeddedPostgres(data / "postgres")
+    sink = MailSink(data / "mail", port=free_port())
+    server = None
+    try:
+        await asyncio.to_thread(nats.start)
+        await asyncio.to_thread(postgres.start)
+        sink.start()
+        log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
+                 data)
+        settings = Settings(
+            embedded=True, nats_url=nats.url, database_url=postgres.url,
+            secret_key=_secret(data / "secret.key"), base_url=base_url,
+            smtp_host="127.0.0.1", smtp_port=sink.port,
+        )
+        for module in services.values():
+            await asyncio.to_thread(module.migrate, settings)
+        admin = _demo_admin(data)
+        await seed_demo(settings, email=admin["email"], password=admin["password"])
+        broker = NatsBroker(settings.nats_url, **broker_logging())
+        app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
+                        extra=lambda a: a.include_router(mailbox_router(sink)))
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
+                                               log_config=None, log_level=None))
+        banner = asyncio.create_task(_banner(server, data, args, admin, base_url, started))
+        # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
+        # here (KeyboardInterrupt or Stopped), after which the finally below stops the rest.
+        await server.serve()
+        banner.cancel()
+        return 0 if server.started else 1
+    finally:
+        (data / "stack.json").unlink(missing_ok=True)
+        sink.stop()
+        postgres.stop()
+        nats.stop()
+        if server is not None and server.started:
+            log.info("stopped")
+
+
+async def _banner(server, data: Path, args: argparse.Namespace, admin: dict,  # noqa: ANN001
+                  base_url: str, started: float) -> None:
+    while not server.started:
+        await asyncio.sleep(0.05)
+    (data / "stack.json").write_text(json.dumps({"url": base_url, "pid": os.getpid(),
+                                                 "log": _stderr_file()}))
+    ready = time.monotonic() - started
+    if log_format() == "json":  # every line a JSON object; the password stays out of log stores
+        log.info("running at %s (ready in %.1fs); demo admin %s, password in %s", base_url,
+                 ready, admin["email"], data / "demo-admin.json")
+        return
+    print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
+          f"  log in as {admin['email']} with password {admin['password']}\n"
+          f"  mail sent to respondents: {base_url}/mailbox\n"
+          f"  try it, in a second terminal here: {_demo_command(args.data)}\n"
+          f"  Ctrl-C stops everything\n", flush=True)
+
+
+def _demo_command(data: Path) -> str:
+    """A command that works from this folder in a new terminal, where .venv is not on PATH."""
+    exe = Path(sys.executable).parent / "iso20400"
+    shown = os.path.relpath(exe)
+    if shown.startswith(".."):
+        shown = str(exe)
+    elif "/" not in shown:
+        shown = f"./{shown}"
+    return f"{shlex.quote(shown)} demo --data {shlex.quote(str(data))}"
+
+
+def _stderr_file() -> str | None:
+    """Where our log goes when it goes to a file (so `demo` can point there), else None."""
+    try:
+        target = os.readlink("/proc/self/fd/2")
+    except OSError:
+        return None
+    return target if target.startswith("/") and Path(target).is_file() else None
