@@ -86,8 +86,13 @@ def _raise_stopped(signum: int, frame: object) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "up":
         from services.up import up
+        from shared.embedded import StartError
 
-        return asyncio.run(up(args, SERVICES, seed_demo=invitations.seed_demo))
+        try:
+            return asyncio.run(up(args, SERVICES, seed_demo=invitations.seed_demo))
+        except StartError as exc:  # says what to do; a traceback would bury that
+            log.error("could not start: %s", exc)
+            return 1
     if args.command == "serve":
         return _serve(args)
     if args.command == "migrate":

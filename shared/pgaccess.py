@@ -26,12 +26,14 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from shared.embedded import StartError
+
 log = logging.getLogger("iso20400.embedded")
 
 DEFAULT_HOME = Path("/var/lib/iso20400")
 
 
-class UnreachableError(RuntimeError):
+class UnreachableError(StartError):
     pass
 
 
