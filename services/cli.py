@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -36,12 +37,8 @@ class _Services(Mapping):
 
     def _load(self) -> dict[str, ModuleType]:
         if self._modules is None:
-            from services.documents import app as documents
-            from services.invitations import app as invitations
-            from services.responses import app as responses
-            from services.scoring import app as scoring
-
-            self._modules = {m.NAME: m for m in (invitations, responses, scoring, documents)}
+            self._modules = {name: importlib.import_module(f"services.{name}.app")
+                             for name in SERVICE_NAMES}
         return self._modules
 
     def __getitem__(self, name: str) -> ModuleType:
@@ -54,6 +51,7 @@ class _Services(Mapping):
         return len(self._load())
 
 
+SERVICE_NAMES = ("invitations", "responses", "scoring", "documents")
 SERVICES: Mapping[str, ModuleType] = _Services()
 
 
@@ -62,6 +60,23 @@ class Stopped(KeyboardInterrupt):
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command == "migrate" and (unknown := set(args.service) - set(SERVICE_NAMES)):
+            parser.error(f"unknown service {', '.join(sorted(unknown))}; "
+                         f"choose from {', '.join(sorted(SERVICE_NAMES))}")
+        from shared.logs import setup_logging
+
+        setup_logging(verbose=getattr(args, "verbose", False))
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        # Everything is stopped by now (the finally blocks ran); no traceback for a request.
+        return 0 if isinstance(stop, Stopped) else 130
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iso20400", description="ISO 20400 Scan")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -71,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--verbose", action="store_true", help="log every message handled")
 
     serve = sub.add_parser("serve", help="run one service (production shape)")
-    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("service", choices=sorted(SERVICE_NAMES))
     serve.add_argument("--host", default=os.environ.get("ISO20400_HTTP_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("ISO20400_HTTP_PORT", 8000)))
     serve.add_argument("--no-migrate", action="store_true", help="skip the schema migration")
@@ -80,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="run the services' database migrations")
     # No `choices=`: argparse checks an empty nargs="*" list against them and refuses it.
     migrate.add_argument("service", nargs="*", metavar="SERVICE",
-                         help=f"one of {', '.join(sorted(SERVICES))} (default: all)")
+                         help=f"one of {', '.join(sorted(SERVICE_NAMES))} (default: all)")
 
     demo = sub.add_parser("demo", help="run one scan end to end over HTTP")
     demo.add_argument("--url", help="a running stack (default: the one `up` started in --data, "
@@ -93,20 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
     content = sub.add_parser("content", help="scan content tools")
     content.add_argument("action", choices=["check"])
-
-    args = parser.parse_args(argv)
-    if args.command == "migrate" and (unknown := set(args.service) - set(SERVICES)):
-        parser.error(f"unknown service {', '.join(sorted(unknown))}; "
-                     f"choose from {', '.join(sorted(SERVICES))}")
-    from shared.logs import setup_logging
-
-    setup_logging(verbose=getattr(args, "verbose", False))
-    signal.signal(signal.SIGTERM, _raise_stopped)
-    try:
-        return _run(args)
-    except KeyboardInterrupt as stop:
-        # Everything is stopped by now (the finally blocks ran); no traceback for a request.
-        return 0 if isinstance(stop, Stopped) else 130
+    return parser
 
 
 def _raise_stopped(signum: int, frame: object) -> None:

@@ -69,15 +69,17 @@ def _find_or_start_stack(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _start_fresh_stack(args: argparse.Namespace):  # noqa: ANN202
-    from shared.embedded import free_port
+    from shared.embedded import die_with_parent, free_port
 
     fresh = Path(tempfile.mkdtemp(prefix="iso20400-demo-"))
     log = fresh / "iso20400.log"
     port = free_port()
     print(f"no running stack found; starting a fresh one in {fresh} (log: {log})", flush=True)
     with open(log, "ab") as out:
+        # Stopped by us when the demo ends, and by the kernel if the demo is killed.
         proc = subprocess.Popen([sys.executable, "-m", "services.cli", "up", "--data", str(fresh),
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while _unhealthy(url):

@@ -45,7 +45,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: get SIGTERM when the parent dies, so nothing is left running."""
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -102,7 +102,7 @@ class EmbeddedNats:
         self.proc = subprocess.Popen(
             [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-js",
              "-sd", str(self.data / "jetstream"), "-n", "iso20400-embedded", "-l", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
         )
         _wait_for_port(self.port, self.proc, "nats-server", log, timeout=20)
         return self
@@ -152,7 +152,7 @@ class EmbeddedPostgres:
              "-p", str(self.port), "-k", "", "-c", "max_connections=200",
              "-c", "fsync=on", "-c", "shared_buffers=64MB"],
             stdout=log_handle, stderr=subprocess.STDOUT, user=user,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         log_handle.close()
         _wait_for_port(self.port, self.proc, "postgres", log, timeout=60)
