@@ -44,8 +44,13 @@ def test_sigkill_of_up_leaves_no_child_and_the_demo_then_refuses_the_dead_stack(
     up = sp.start(["up", "--data", str(data), "--port", str(port)], output=output)
     try:
         sp.wait_healthy(up, f"http://127.0.0.1:{port}", output)
-        sp.wait_for_pdf_workers(up.pid, 1)
+        # A whole scan, so PDF workers exist because they rendered its reports.
+        demo = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--data",
+                               str(data), "--out", str(tmp_path / "out")], cwd=sp.ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
         children = sp.descendants(up.pid)
+        assert sp.pdf_workers(children), sp.describe(children)
         commands = sp.describe(children)
         assert any("nats-server" in c for c in commands) and any("postgres" in c
                                                                  for c in commands)
@@ -56,7 +61,7 @@ def test_sigkill_of_up_leaves_no_child_and_the_demo_then_refuses_the_dead_stack(
         sp.stop(up)
     # The killed stack left its stack.json behind: the demo says so instead of starting another.
     demo = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--data", str(data),
-                           "--out", str(tmp_path / "out")], cwd=sp.ROOT, capture_output=True,
+                           "--out", str(tmp_path / "again")], cwd=sp.ROOT, capture_output=True,
                           text=True, timeout=60)
     assert demo.returncode == 1
     assert "is not running" in demo.stderr and str(data / "stack.json") in demo.stderr
