@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,8 @@ def run_demo(args: argparse.Namespace) -> int:
         if stack is not None:
             stack.send_signal(signal.SIGTERM)
             stack.wait(60)
+    if stack is not None:  # a fresh stack that did its job; a failed one stays for its log
+        shutil.rmtree(stack.args[stack.args.index("--data") + 1], ignore_errors=True)
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s; documents:")
     for path in paths:
         print(f"  {path.resolve()}")
@@ -72,6 +75,9 @@ def _start_fresh_stack(args: argparse.Namespace):  # noqa: ANN202
     from shared.embedded import die_with_parent, free_port
 
     fresh = Path(tempfile.mkdtemp(prefix="iso20400-demo-"))
+    # Ours, made just now: passable, so that as root PostgreSQL's user keeps its data here
+    # rather than in /var/lib/iso20400 (the secrets inside are 600 anyway).
+    fresh.chmod(0o755)
     log = fresh / "iso20400.log"
     port = free_port()
     print(f"no running stack found; starting a fresh one in {fresh} (log: {log})", flush=True)
