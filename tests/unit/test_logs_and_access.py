@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import sys
 from pathlib import Path
 
 from shared.logs import JsonFormatter
@@ -17,8 +18,6 @@ def test_a_json_log_line_has_time_level_logger_message_and_exception():
     try:
         raise ValueError("kapot")
     except ValueError:
-        import sys
-
         record = logging.LogRecord("iso20400.bus", logging.ERROR, __file__, 1,
                                    "scoring failed on %s", ("évènement",), sys.exc_info())
     line = JsonFormatter().format(record)
