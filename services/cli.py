@@ -61,6 +61,7 @@ class Stopped(KeyboardInterrupt):
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_stopped)
+    command = None
     try:
         parser = _parser()
         args = parser.parse_args(argv)
@@ -70,10 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         from shared.logs import setup_logging
 
         setup_logging(verbose=getattr(args, "verbose", False))
+        command = args.command
         return _run(args)
     except KeyboardInterrupt as stop:
         # Everything is stopped by now (the finally blocks ran); no traceback for a request.
-        return 0 if isinstance(stop, Stopped) else 130
+        # SIGTERM is how a supervisor ends a server: success. Anything else was cut short.
+        if isinstance(stop, Stopped):
+            return 0 if command in ("up", "serve") else 128 + signal.SIGTERM
+        return 128 + signal.SIGINT
 
 
 def _parser() -> argparse.ArgumentParser:
