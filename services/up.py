@@ -78,7 +78,8 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
                         extra=lambda a: a.include_router(mailbox_router(sink)))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
                                                log_config=None, log_level=None))
-        banner = asyncio.create_task(_banner(server, data, args, admin, base_url, started))
+        banner = asyncio.create_task(_banner(server, data=data, shown_data=args.data, admin=admin,
+                                             base_url=base_url, started=started))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
         # here (KeyboardInterrupt or Stopped), after which the finally below stops the rest.
         await server.serve()
@@ -93,7 +94,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
             log.info("stopped")
 
 
-async def _banner(server, data: Path, args: argparse.Namespace, admin: dict,  # noqa: ANN001
+async def _banner(server, *, data: Path, shown_data: Path, admin: dict,  # noqa: ANN001
                   base_url: str, started: float) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
@@ -107,7 +108,7 @@ async def _banner(server, data: Path, args: argparse.Namespace, admin: dict,  # 
     print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
           f"  log in as {admin['email']} with password {admin['password']}\n"
           f"  mail sent to respondents: {base_url}/mailbox\n"
-          f"  try it, in a second terminal here: {_demo_command(args.data)}\n"
+          f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
           f"  Ctrl-C stops everything\n", flush=True)
 
 

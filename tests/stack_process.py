@@ -24,8 +24,8 @@ def start(args: list[str], *, output: Path, env: dict[str, str] | None = None,
                                 env=(os.environ | (env or {})))
 
 
-def wait_healthy(proc: subprocess.Popen, url: str, output: Path, names=SERVICE_NAMES,  # noqa: ANN001
-                 timeout: float = 120) -> float:
+def wait_healthy(proc: subprocess.Popen, url: str, *, output: Path,
+                 names: tuple[str, ...] = SERVICE_NAMES, timeout: float = 120) -> float:
     """Seconds until every service's /health answers 200."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:

@@ -27,7 +27,7 @@ async def test_sigkill_of_serve_documents_leaves_no_pdf_worker_or_resource_track
            "ISO20400_DOCUMENT_WORKERS": "2"}
     serve = sp.start(["serve", "documents", "--port", str(port)], output=output, env=env)
     try:
-        sp.wait_healthy(serve, f"http://127.0.0.1:{port}", output, names=("documents",))
+        sp.wait_healthy(serve, f"http://127.0.0.1:{port}", output=output, names=("documents",))
         children = sp.wait_for_pdf_workers(serve.pid, 2)
         commands = sp.describe(children)
         assert any("resource_tracker" in c for c in commands), commands
@@ -43,7 +43,7 @@ def test_sigkill_of_up_leaves_no_child_and_the_demo_then_refuses_the_dead_stack(
     port, output, data = free_port(), tmp_path / "up.log", open_tmp / "var"
     up = sp.start(["up", "--data", str(data), "--port", str(port)], output=output)
     try:
-        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output)
+        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output=output)
         # A whole scan, so PDF workers exist because they rendered its reports.
         demo = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--data",
                                str(data), "--out", str(tmp_path / "out")], cwd=sp.ROOT,

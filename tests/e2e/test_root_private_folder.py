@@ -85,7 +85,7 @@ def test_up_and_the_demo_run_with_the_data_in_a_private_folder(private, own_prod
     up = sp.start(["up", "--data", "var", "--port", str(port)], output=output, cwd=checkout,
                   env=env)
     try:
-        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output)
+        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output=output)
         demo = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--data", "var"],
                               cwd=checkout, capture_output=True, text=True, timeout=300,
                               env=os.environ | env)

@@ -30,7 +30,7 @@ def test_up_is_quiet_while_a_scan_runs_and_ctrl_c_stops_everything_without_a_tra
     port, output = free_port(), tmp_path / "terminal.txt"
     up = sp.start(["up", "--data", str(open_tmp / "var"), "--port", str(port)], output=output)
     try:
-        ready = sp.wait_healthy(up, f"http://127.0.0.1:{port}", output)
+        ready = sp.wait_healthy(up, f"http://127.0.0.1:{port}", output=output)
         children = sp.wait_for_pdf_workers(up.pid, 1)
         # The banner's hint, run exactly as printed, from the checkout, in a "new terminal".
         hint = BANNER.search(output.read_text())
@@ -63,7 +63,7 @@ def test_json_logs_are_one_object_per_line_and_sigterm_exits_0(tmp_path, open_tm
     up = sp.start(["up", "--data", str(open_tmp / "var"), "--port", str(port), "--verbose"],
                   output=output, env={"ISO20400_LOG_FORMAT": "json"})
     try:
-        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output)
+        sp.wait_healthy(up, f"http://127.0.0.1:{port}", output=output)
         demo = run_demo([sys.executable, "-m", "services.cli", "demo", "--data",
                          str(open_tmp / "var")], tmp_path / "out")
         assert demo.returncode == 0, demo.stdout + demo.stderr

@@ -35,20 +35,20 @@ def folder(path: str, mode: int, uid: int = ROOT, gid: int = ROOT) -> tuple:
 
 def test_a_private_parent_blocks_the_postgres_user():
     chain = [folder("/", 0o755), folder("/root", 0o700), folder("/root/clone", 0o755)]
-    assert first_blocked(chain, PG_UID, {PG_GID}) == Path("/root")
+    assert first_blocked(chain, uid=PG_UID, gids={PG_GID}) == Path("/root")
 
 
 def test_traversable_parents_do_not_block():
     chain = [folder("/", 0o755), folder("/tmp", 0o1777), folder("/tmp/x", 0o711)]
-    assert first_blocked(chain, PG_UID, {PG_GID}) is None
+    assert first_blocked(chain, uid=PG_UID, gids={PG_GID}) is None
 
 
 def test_owner_and_group_bits_count_for_their_owner_and_group_only():
     mine = [folder("/", 0o755), folder("/srv/pg", 0o700, uid=PG_UID)]
-    assert first_blocked(mine, PG_UID, {PG_GID}) is None
+    assert first_blocked(mine, uid=PG_UID, gids={PG_GID}) is None
     group = [folder("/", 0o755), folder("/srv/shared", 0o750, gid=PG_GID)]
-    assert first_blocked(group, PG_UID, {PG_GID}) is None
-    assert first_blocked(group, 1234, {1234}) == Path("/srv/shared")
+    assert first_blocked(group, uid=PG_UID, gids={PG_GID}) is None
+    assert first_blocked(group, uid=1234, gids={1234}) == Path("/srv/shared")
     # Owner bits apply to the owner even when "other" would allow more.
     owner_locked_out = [folder("/srv/odd", 0o605, uid=PG_UID)]
-    assert first_blocked(owner_locked_out, PG_UID, {PG_GID}) == Path("/srv/odd")
+    assert first_blocked(owner_locked_out, uid=PG_UID, gids={PG_GID}) == Path("/srv/odd")
