@@ -66,7 +66,7 @@ def _find_or_start_stack(args: argparse.Namespace):  # noqa: ANN202
         # A stack was started here: use it, or say what is wrong with it. Starting another one
         # beside it would hide the problem and run the demo against other data.
         stack = json.loads(stack_file.read_text())
-        _wait_until_healthy(stack, stack_file)
+        _wait_until_healthy(stack, stack_file, data=data)
         return stack["url"], args.email, args.password or _credentials(data)["password"], None
     return _start_fresh_stack(args)
 
@@ -98,9 +98,14 @@ def _start_fresh_stack(args: argparse.Namespace):  # noqa: ANN202
     return url, args.email, _credentials(fresh)["password"], proc
 
 
-def _wait_until_healthy(stack: dict, stack_file: Path, timeout: float = 20) -> None:
+def _wait_until_healthy(stack: dict, stack_file: Path, *, data: Path,
+                        timeout: float = 20) -> None:
     where = (f"its log is {stack['log']}" if stack.get("log")
              else f"its log is in the terminal where `iso20400 up` runs (pid {stack.get('pid')})")
+    servers = [str(p) for p in (data / "nats/nats-server.log", data / "postgres/postgres.log")
+               if p.exists()]
+    if servers:
+        where += f"; the servers' logs: {', '.join(servers)}"
     deadline = time.monotonic() + timeout
     while problems := _unhealthy(stack["url"]):
         if not _alive(stack.get("pid")):

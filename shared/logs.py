@@ -51,6 +51,9 @@ def setup_logging(*, verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format() == "json":
         handler.setFormatter(JsonFormatter())
+        # A crash or a warning must not break the one-object-per-line promise either.
+        sys.excepthook = _log_uncaught
+        logging.captureWarnings(True)
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
@@ -73,6 +76,14 @@ def setup_logging(*, verbose: bool = False) -> None:
         for name in ("mail.log", "asyncio", "fontTools", "weasyprint", "PIL", "multipart",
                      "python_multipart"):
             logging.getLogger(name).setLevel(logging.INFO)
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    logging.getLogger("iso20400").critical("stopped by an uncaught %s", kind.__name__,
+                                           exc_info=(kind, value, tb))
 
 
 def broker_logging() -> dict[str, Any]:
