@@ -45,7 +45,12 @@ def free_port() -> int:
 
 
 def die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies, so nothing is left running."""
+    """In the child: get SIGTERM when the parent dies, so nothing is left running.
+
+    The kernel sends it when the *thread* that started the child ends: start children from a
+    thread that lives as long as the process (the main thread, or asyncio's default executor,
+    whose threads stay until the loop closes), never from a short-lived one.
+    """
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
