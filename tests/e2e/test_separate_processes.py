@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN
-from tests.flows import answer_and_submit, eventually, invitation_links
+from tests.flows import answer_and_submit, eventually, invitation_links, login
 
 pytestmark = pytest.mark.e2e
 
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.e2e
 async def test_a_scan_runs_end_to_end_across_four_processes(processes, mail_sink):
     invitations = processes.url("invitations")
     async with httpx.AsyncClient(timeout=30) as admin:
-        login = await admin.post(f"{invitations}/login", data=ADMIN)
-        assert login.status_code == 303
+        await login(admin, url=invitations, **ADMIN)
         created = await admin.post(f"{invitations}/admin/api/questionnaires", json={
             "title": "Scan over vier processen", "deadline": "2099-12-31",
             "respondents": [f"R{i} <r{i}@voorbeeldstad.example>" for i in range(5)]})
