@@ -21,7 +21,7 @@ pytest_plugins = ["tests.servers"]
 
 ADMIN = {"email": "beheer@voorbeeldstad.example", "password": "correct horse battery staple"}
 OTHER_ADMIN = {"email": "beheer@anderstad.example", "password": "another long password"}
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-settings"
+TEST_SECRET = "Vq3x9TnH2kLm8RbW5ZyC7dFgJ4sPaE6u-tests-only"
 
 
 @pytest.fixture
