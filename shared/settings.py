@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a NATS cluster")
     relay_interval: float = Field(default=0.2, gt=0)
     cookie_secure: bool = False
+    link_guesses_per_minute: int = Field(
+        default=10, ge=1, description="Unknown personal links one client address may try per "
+        "minute before it is answered 429")
+    mailbox_dir: str | None = Field(
+        default=None, description="Embedded mode: the local mail sink's folder, where the mailer "
+        "notes which organisation sent each mail for the mailbox page")
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> "Settings":

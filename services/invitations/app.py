@@ -13,7 +13,7 @@ from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
 from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
-from shared.mail import Mailer
+from shared.mail import Mailer, MailIndex
 from shared.ratelimit import Limiter
 from shared.runtime import ServiceParts, consumer_for, utcnow
 from shared.settings import Settings
@@ -28,11 +28,12 @@ def migrate(settings: Settings) -> None:
 
 
 def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
+    index = MailIndex(Path(settings.mailbox_dir)) if settings.mailbox_dir else None
     return Invitations(
         engine=engine,
         messaging=Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace),
         mailer=Mailer(host=settings.smtp_host, port=settings.smtp_port,
-                      sender=settings.mail_from),
+                      sender=settings.mail_from, index=index),
         mail_templates=templates(HERE), base_url=settings.base_url.rstrip("/"),
     )
 
