@@ -86,5 +86,8 @@ async def delete_buckets(js, namespace: str) -> None:  # noqa: ANN001
 
 
 async def _stream_names(js):  # noqa: ANN001, ANN202
-    for info in await js.streams_info():
-        yield info.config.name
+    offset = 0
+    while page := await js.streams_info(offset):  # the server lists a page at a time
+        for info in page:
+            yield info.config.name
+        offset += len(page)

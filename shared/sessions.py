@@ -30,6 +30,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from nats.js.errors import KeyNotFoundError
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from shared.kv import Bucket, bus_errors
 
@@ -78,8 +79,8 @@ class Sessions:
                              ttl=SESSION_MAX_AGE, replicas=replicas,
                              description="Admin sessions; removing one logs it out everywhere")
 
-    async def issue(self, response, *, admin_id: uuid.UUID, organisation_id: uuid.UUID,  # noqa: ANN001
-                    name: str, now: datetime) -> AdminSession:
+    async def issue(self, response: Response, *, admin_id: uuid.UUID,
+                    organisation_id: uuid.UUID, name: str, now: datetime) -> AdminSession:
         session_id = secrets.token_urlsafe(32)
         session = AdminSession(
             admin_id=admin_id, organisation_id=organisation_id, name=name,
@@ -157,7 +158,7 @@ class Sessions:
         for session in await self.of_admin(admin_id):
             await self.end(admin_id, session.key)
 
-    def forget_cookie(self, response) -> None:  # noqa: ANN001
+    def forget_cookie(self, response: Response) -> None:
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=self.secure)
 
 

@@ -126,7 +126,7 @@ def install(app: FastAPI, *, sessions: Sessions) -> None:
         # Sessions live on the bus: without it nobody can be recognised, but nothing is wrong
         # with the request either. Ask to come back shortly instead of failing.
         return await http_error(request, StarletteHTTPException(
-            503, "msg.unavailable", headers={"Retry-After": "10"}))
+            503, "msg.unavailable", headers={"Retry-After": "30"}))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
