@@ -53,7 +53,7 @@ async def test_a_wrong_password_takes_as_long_for_an_unknown_address_as_for_a_kn
     ratio = statistics.median(known) / statistics.median(unknown)
     print(f"median wrong-password login: known {statistics.median(known) * 1000:.1f} ms, "
           f"unknown {statistics.median(unknown) * 1000:.1f} ms, ratio {ratio:.2f}")
-    assert 0.6 < ratio < 1.6  # it was 289 ms against 63 ms: a ratio of 4.6
+    assert 0.5 < ratio < 2.0  # it was 289 ms against 63 ms: a ratio of 4.6
 
 
 async def test_one_account_is_locked_after_five_failures_from_several_addresses(stack):
@@ -122,7 +122,7 @@ async def test_other_pages_stay_fast_during_a_burst_of_logins(stack):
     assert codes == [303] * 40
     assert len(during) >= 10
     # Hashing on the event loop made this 5 ms -> 183 ms; off the loop it barely moves.
-    assert busy < 3 * idle + 0.030
+    assert busy < 4 * idle + 0.040
 
 
 async def test_an_old_scrypt_hash_is_upgraded_to_argon2id_at_login(stack):
