@@ -5,7 +5,6 @@ tables."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,7 +14,6 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
-log = logging.getLogger("iso20400.kv")
 # A page waits at most this long for the bus before it answers 503.
 KV_TIMEOUT = 2.0
 
