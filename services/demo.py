@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 LINK = re.compile(r"https?://\S+?(/r/[A-Za-z0-9_-]{20,100})")
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 STATEMENT_FIELD = re.compile(r'name="answer-([A-Z][0-9]-[2-5]-[0-9]{2})"')
 NAMES = ("Anna de Vries", "Bram Jansen", "Chantal Bakker", "Daan Visser", "Esra Yilmaz",
          "Femke Smit", "Gijs Mulder", "Hanna de Boer", "Ivo Meijer", "Joyce Bos")
@@ -174,9 +175,7 @@ def _wait(what: str, check, timeout: float = 120.0, interval: float = 0.3):  # n
 
 def drive_scan(url: str, *, email: str, password: str, out: Path, respondents: int) -> list[Path]:
     admin = httpx.Client(base_url=url, timeout=30)
-    login = admin.post("/login", data={"email": email, "password": password, "next": "/admin"})
-    if login.status_code != 303:
-        raise DemoFailed(f"login failed ({login.status_code})")
+    _log_in(admin, email=email, password=password)
     people = [f"{name} <{name.split()[0].lower()}.{i}@voorbeeldstad.example>"
               for i, name in enumerate(NAMES[:respondents], start=1)]
     title = f"MVI-scan demo {time.strftime('%Y-%m-%d %H:%M:%S')}"
@@ -221,6 +220,16 @@ def drive_scan(url: str, *, email: str, password: str, out: Path, respondents: i
         paths.append(path)
     print(f"scan completed: {status['overall_percent']}% overall, level {status['overall_level']}")
     return paths
+
+
+def _log_in(admin: httpx.Client, *, email: str, password: str) -> None:
+    """Log in as a browser does, then send the session's token with every later request."""
+    form = CSRF_FIELD.search(admin.get("/login").text)
+    login = admin.post("/login", data={"email": email, "password": password, "next": "/admin",
+                                       "csrf": form.group(1) if form else ""})
+    if login.status_code != 303:
+        raise DemoFailed(f"login failed ({login.status_code})")
+    admin.headers["X-CSRF-Token"] = admin.get("/admin/api/session").json()["csrf"]
 
 
 def _links(admin: httpx.Client, title: str, expected: int) -> list[str] | None:

@@ -67,7 +67,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         settings = Settings(
             embedded=True, nats_url=nats.url, database_url=postgres.url,
             secret_key=_secret(data / "secret.key"), base_url=base_url,
-            smtp_host="127.0.0.1", smtp_port=sink.port,
+            smtp_host="127.0.0.1", smtp_port=sink.port, mailbox_dir=str(sink.folder),
         )
         for module in services.values():
             await asyncio.to_thread(module.migrate, settings)

@@ -192,6 +192,7 @@ class OutboxRelay:
         self.interval = interval
         self.batch = batch
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
@@ -221,7 +222,10 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self) -> None:
-        while True:
+        # The flag as well as the cancel: on Python 3.11, asyncio.wait_for (inside nats-py's
+        # request) can swallow a cancellation that lands as its reply arrives, which left
+        # stop() waiting for a relay that kept going.
+        while not self._stopping:
             try:
                 if await self.publish_pending() == self.batch:
                     continue
@@ -236,6 +240,7 @@ class OutboxRelay:
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.stream}")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             try:

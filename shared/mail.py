@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import smtplib
 import time
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -18,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from shared.web import SHARED, CurrentAdmin, render, templates
 
-ORGANISATION_HEADER = "X-Iso20400-Organisation"
+INDEX_FILE = "organisations.jsonl"
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,39 @@ class OutgoingMail:
     to: str
     subject: str
     text: str
-    organisation_id: uuid.UUID
+    organisation_id: uuid.UUID  # for the local mailbox only; never written into the mail
+
+
+class MailIndex:
+    """Which organisation sent which message, kept beside the local mail sink.
+
+    The mailbox page shows an admin only their organisation's mail. The mail itself must not
+    say which organisation (a header would reach every respondent's mail server), so the
+    embedded mode's mailer notes it here, by Message-ID, before sending.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / INDEX_FILE
+
+    def record(self, message_id: str, organisation_id: uuid.UUID) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"message_id": message_id, "organisation_id": str(organisation_id)})
+        with self.path.open("a", encoding="utf-8") as index:
+            index.write(line + "\n")
+
+    def organisations(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        entries = (json.loads(line) for line in self.path.read_text("utf-8").splitlines() if line)
+        return {e["message_id"]: e["organisation_id"] for e in entries}
 
 
 class Mailer:
-    def __init__(self, *, host: str, port: int, sender: str) -> None:
+    def __init__(self, *, host: str, port: int, sender: str, index: MailIndex | None = None
+                 ) -> None:
         self.host, self.port, self.sender = host, port, sender
+        self.index = index
+        self.domain = sender.rpartition("@")[2].strip(" >") or "iso20400.invalid"
 
     def _send_all(self, mails: list[OutgoingMail]) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
@@ -40,8 +69,10 @@ class Mailer:
                 msg["From"] = self.sender
                 msg["To"] = mail.to
                 msg["Subject"] = mail.subject
-                msg[ORGANISATION_HEADER] = str(mail.organisation_id)
+                msg["Message-ID"] = make_msgid(domain=self.domain)
                 msg.set_content(mail.text)
+                if self.index is not None:
+                    self.index.record(msg["Message-ID"], mail.organisation_id)
                 smtp.send_message(msg)
 
     async def send(self, mails: list[OutgoingMail]) -> None:
@@ -79,10 +110,11 @@ class MailSink:
 
     def messages(self, organisation_id: uuid.UUID | None = None) -> list[dict]:
         """Newest first; only the organisation's own when one is given."""
+        sent_by = MailIndex(self.folder).organisations() if organisation_id else {}
         found = []
         for path in sorted(self.folder.glob("*.eml"), reverse=True):
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if organisation_id and msg.get(ORGANISATION_HEADER) != str(organisation_id):
+            if organisation_id and sent_by.get(msg.get("Message-ID", "")) != str(organisation_id):
                 continue
             body = msg.get_body(preferencelist=("plain",))
             found.append({"id": path.stem, "to": msg["To"], "subject": msg["Subject"],

@@ -84,7 +84,9 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
 
     app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan,
                   description="Self-assessment and implementation coach for ISO 20400")
-    install(app, sessions=Sessions(settings.secret_key, secure=settings.cookie_secure))
+    install(app, sessions=Sessions(settings.secret_key, secure=settings.cookie_secure,
+                                   broker=broker, namespace=settings.bus_namespace,
+                                   replicas=settings.stream_replicas))
     for parts in services:  # before the services' routes, which may have catch-all paths
         app.add_api_route(f"/{parts.name}/health", _health(parts, broker), methods=["GET"],
                           tags=["health"], name=f"{parts.name}-health")

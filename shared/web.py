@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
-import uuid
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.csrf import OriginCheck
+from shared.kv import BusUnavailable
+from shared.sessions import (  # noqa: F401 - re-exported: the services import them from here
+    SESSION_COOKIE,
+    AdminSession,
+    CheckedAdmin,
+    CurrentAdmin,
+    LoginRequired,
+    Sessions,
+)
 
 SHARED = Path(__file__).parent
 LANGUAGES = ("nl", "en")  # Dutch first
-SESSION_COOKIE = "iso20400_session"
-SESSION_MAX_AGE = 8 * 3600
 
 
 @cache
@@ -86,71 +90,17 @@ def render(env: Environment, request: Request, name: str, *, status_code: int = 
     return response
 
 
-class AdminSession(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    admin_id: uuid.UUID
-    organisation_id: uuid.UUID
-    name: str
-    csrf: str
-
-
-class LoginRequired(Exception):
-    """Raised by ``CurrentAdmin`` when the caller has no valid admin session."""
-
-
-class Sessions:
-    """Signed, time-limited admin sessions; issued by invitations, checked by every service."""
-
-    def __init__(self, secret_key: str, *, secure: bool) -> None:
-        self._signer = URLSafeTimedSerializer(secret_key, salt="iso20400-admin-session")
-        self.secure = secure
-
-    def issue(self, response, *, admin_id: uuid.UUID, organisation_id: uuid.UUID,  # noqa: ANN001
-              name: str) -> None:
-        session = AdminSession(admin_id=admin_id, organisation_id=organisation_id, name=name,
-                               csrf=secrets.token_urlsafe(24))
-        response.set_cookie(
-            SESSION_COOKIE, self._signer.dumps(session.model_dump(mode="json")),
-            max_age=SESSION_MAX_AGE, httponly=True, samesite="lax", secure=self.secure,
-        )
-
-    def read(self, request: Request) -> AdminSession | None:
-        raw = request.cookies.get(SESSION_COOKIE)
-        if not raw:
-            return None
-        try:
-            return AdminSession.model_validate(self._signer.loads(raw, max_age=SESSION_MAX_AGE))
-        except (BadSignature, ValueError):
-            return None
-
-
-def _current_admin(request: Request) -> AdminSession:
-    admin = request.app.state.sessions.read(request)
-    if admin is None:
-        raise LoginRequired()
-    request.state.admin = admin
-    return admin
-
-
-CurrentAdmin = Annotated[AdminSession, Depends(_current_admin)]
-
-
-def _checked_csrf(admin: CurrentAdmin, csrf: Annotated[str, Form()] = "") -> AdminSession:
-    if not hmac.compare_digest(csrf, admin.csrf):
-        raise StarletteHTTPException(403, "csrf")
-    return admin
-
-
-# Use on every state-changing admin form: the session plus a matching form token.
-CheckedAdmin = Annotated[AdminSession, Depends(_checked_csrf)]
-
-
 def install(app: FastAPI, *, sessions: Sessions) -> None:
     """Give an app the shared static files, session reader, security headers and error pages."""
     app.state.sessions = sessions
     app.mount("/static", StaticFiles(directory=SHARED / "static"), name="static")
     env = templates(SHARED)
+
+    async def refuse_other_origin(request: Request) -> HTMLResponse | JSONResponse:
+        return await http_error(request, StarletteHTTPException(403, "msg.csrf_failed"))
+
+    # Added before the headers middleware, so that its refusals carry the headers too.
+    app.add_middleware(OriginCheck, refuse=refuse_other_origin)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN202
@@ -171,15 +121,27 @@ def install(app: FastAPI, *, sessions: Sessions) -> None:
         target = quote(str(request.url.path), safe="/")
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
+    @app.exception_handler(BusUnavailable)
+    async def bus_unavailable(request: Request, exc: BusUnavailable):  # noqa: ANN202
+        # Sessions live on the bus: without it nobody can be recognised, but nothing is wrong
+        # with the request either. Ask to come back shortly instead of failing.
+        return await http_error(request, StarletteHTTPException(
+            503, "msg.unavailable", headers={"Retry-After": "30"}))
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
         if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        key = {403: "error.forbidden", 404: "error.not_found", 410: "error.gone"}.get(
-            exc.status_code, "error.generic")
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail.startswith("msg.") else None
-        return render(env, request, "error.html", status_code=exc.status_code,
-                      title_key=key, detail_key=detail)
+            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        else:
+            key = {403: "error.forbidden", 404: "error.not_found", 410: "error.gone",
+                   429: "error.too_many_requests", 503: "error.unavailable"}.get(
+                exc.status_code, "error.generic")
+            detail = (exc.detail if isinstance(exc.detail, str) and exc.detail.startswith("msg.")
+                      else None)
+            response = render(env, request, "error.html", status_code=exc.status_code,
+                              title_key=key, detail_key=detail)
+        response.headers.update(exc.headers or {})
+        return response
 
 
 def _wants_json(request: Request) -> bool:

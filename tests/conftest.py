@@ -13,7 +13,7 @@ from faststream.nats import NatsBroker
 from services.cli import SERVICES
 from services.invitations.app import seed_demo
 from shared.embedded import free_port
-from shared.mail import MailSink
+from shared.mail import MailSink, mailbox_router
 from shared.runtime import build_app
 from shared.settings import Settings
 
@@ -21,7 +21,7 @@ pytest_plugins = ["tests.servers"]
 
 ADMIN = {"email": "beheer@voorbeeldstad.example", "password": "correct horse battery staple"}
 OTHER_ADMIN = {"email": "beheer@anderstad.example", "password": "another long password"}
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-settings"
+TEST_SECRET = "Vq3x9TnH2kLm8RbW5ZyC7dFgJ4sPaE6u-tests-only"
 
 
 @pytest.fixture
@@ -37,6 +37,9 @@ def settings(nats_url: str, database_url: str, namespace: str, mail_sink: MailSi
         nats_url=nats_url, database_url=database_url, bus_namespace=namespace,
         secret_key=TEST_SECRET, smtp_host="127.0.0.1", smtp_port=mail_sink.port,
         base_url="http://testserver", relay_interval=0.05, max_deliveries=3, ack_wait=3,
+        mailbox_dir=str(mail_sink.folder),
+        # Tests poll a new link until responses has learnt of it, each miss a "guess".
+        link_guesses_per_minute=10_000,
     )
 
 
@@ -65,7 +68,8 @@ async def stack(settings: Settings, mail_sink: MailSink):  # noqa: ANN201
     """All four services in this process, as ``iso20400 up`` runs them, reached over ASGI."""
     await migrate_and_seed(settings)
     broker = NatsBroker(settings.nats_url)
-    app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()])
+    app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()],
+                    extra=lambda a: a.include_router(mailbox_router(mail_sink)))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -30,9 +30,22 @@ async def eventually(check, *, timeout: float = 30.0, interval: float = 0.1, wha
         await asyncio.sleep(interval)
 
 
-async def login(client: httpx.AsyncClient, *, email: str, password: str) -> None:
-    response = await client.post("/login", data={"email": email, "password": password})
+async def login_form_token(client: httpx.AsyncClient, url: str = "") -> str:
+    """Open the login page as a browser does: its cookie and hidden field carry the token."""
+    page = await client.get(f"{url}/login")
+    return CSRF.search(page.text).group(1)
+
+
+async def login(client: httpx.AsyncClient, *, email: str, password: str, url: str = "") -> str:
+    """Log in and send the session's token with every later request; returns the token."""
+    response = await client.post(f"{url}/login", data={
+        "email": email, "password": password, "csrf": await login_form_token(client, url)})
     assert response.status_code == 303, response.text
+    session = await client.get(f"{url}/admin/api/session")
+    assert session.status_code == 200, session.text
+    csrf = session.json()["csrf"]
+    client.headers["X-CSRF-Token"] = csrf
+    return csrf
 
 
 async def create_questionnaire(client: httpx.AsyncClient, *, respondents: int,

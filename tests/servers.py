@@ -28,6 +28,7 @@ import psycopg
 import pytest
 
 from shared.bus import delete_streams
+from shared.kv import delete_buckets
 
 
 def docker_answers() -> bool:
@@ -111,6 +112,7 @@ async def remove_namespace(nats_url: str, namespace: str) -> None:
     nc = await nats.connect(nats_url)
     try:
         await delete_streams(nc.jetstream(), namespace)  # consumers go with their stream
+        await delete_buckets(nc.jetstream(), namespace)
     finally:
         await nc.close()
 

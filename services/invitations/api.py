@@ -1,4 +1,4 @@
-"""Invitations' pages and JSON API: login, questionnaires, sending, closing."""
+"""Invitations' pages and JSON API: questionnaires, sending, closing."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ from starlette.exceptions import HTTPException
 from services.invitations import domain, store
 from services.invitations.usecases import Invitations, NotFound
 from shared.runtime import utcnow
-from shared.web import SESSION_COOKIE, CheckedAdmin, CurrentAdmin, render
-
-_LOGIN_FAILED = "msg.login_failed"
+from shared.web import CheckedAdmin, CurrentAdmin, render
 
 
 class QuestionnaireCreate(BaseModel):
@@ -53,34 +51,6 @@ def http_errors() -> Iterator[None]:
 
 def build_router(uc: Invitations, env: Environment) -> APIRouter:
     router = APIRouter()
-
-    def safe_next(target: str) -> str:
-        # Only local paths: never redirect a fresh login to another site.
-        return target if target.startswith("/") and not target.startswith("//") else "/admin"
-
-    @router.get("/login", tags=["pages"])
-    async def login_page(request: Request, next: str = "/admin"):  # noqa: A002, ANN202
-        return render(env, request, "login.html", next=safe_next(next), error=None, email="")
-
-    @router.post("/login", tags=["pages"])
-    async def login(request: Request, email: Annotated[str, Form()] = "",
-                    password: Annotated[str, Form()] = "",
-                    next: Annotated[str, Form()] = "/admin"):  # noqa: A002, ANN202
-        async with uc.engine.connect() as conn:
-            row = await store.admin_by_email(conn, email)
-        if row is None or not domain.verify_password(password, row.password_hash):
-            return render(env, request, "login.html", status_code=401, next=safe_next(next),
-                          error=_LOGIN_FAILED, email=email)
-        response = RedirectResponse(safe_next(next), status_code=303)
-        request.app.state.sessions.issue(response, admin_id=row.id,
-                                         organisation_id=row.organisation_id, name=row.name)
-        return response
-
-    @router.post("/logout", tags=["pages"])
-    async def logout(admin: CheckedAdmin):  # noqa: ANN202
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
 
     @router.get("/admin", tags=["pages"])
     async def dashboard(request: Request, admin: CurrentAdmin):  # noqa: ANN202
@@ -134,10 +104,10 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice=closed",
                                 status_code=303)
 
-    # JSON API for integrators and scripts. Browsers cannot send a cross-site JSON body
-    # without a CORS preflight, which this API never grants, so no form token is needed.
+    # JSON API for integrators and scripts. A cross-site form can post to a route without a
+    # body, so every state-changing call sends the session's token as X-CSRF-Token.
     @router.post("/admin/api/questionnaires", status_code=201, tags=["api"])
-    async def api_create(body: QuestionnaireCreate, admin: CurrentAdmin) -> QuestionnairePublic:
+    async def api_create(body: QuestionnaireCreate, admin: CheckedAdmin) -> QuestionnairePublic:
         now = utcnow()
         draft, errors = domain.parse_questionnaire_form(
             title=body.title, deadline=body.deadline.isoformat(),
@@ -148,12 +118,12 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         return await api_get(questionnaire_id, admin)
 
     @router.post("/admin/api/questionnaires/{questionnaire_id}/send", tags=["api"])
-    async def api_send(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
+    async def api_send(questionnaire_id: uuid.UUID, admin: CheckedAdmin) -> dict:
         with http_errors():
             return {"sent": await uc.send_invitations(admin, questionnaire_id, now=utcnow())}
 
     @router.post("/admin/api/questionnaires/{questionnaire_id}/close", tags=["api"])
-    async def api_close(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> dict:
+    async def api_close(questionnaire_id: uuid.UUID, admin: CheckedAdmin) -> dict:
         with http_errors():
             await uc.close_questionnaire(admin, questionnaire_id, now=utcnow())
         return {"closed": True}

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import api, handlers, store
+from services.invitations import api, api_login, handlers, store
+from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
+from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
-from shared.mail import Mailer
+from shared.mail import Mailer, MailIndex
+from shared.ratelimit import Limiter
 from shared.runtime import ServiceParts, consumer_for, utcnow
 from shared.settings import Settings
 from shared.web import templates
@@ -24,22 +28,40 @@ def migrate(settings: Settings) -> None:
 
 
 def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
+    index = MailIndex(Path(settings.mailbox_dir)) if settings.mailbox_dir else None
     return Invitations(
         engine=engine,
         messaging=Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace),
         mailer=Mailer(host=settings.smtp_host, port=settings.smtp_port,
-                      sender=settings.mail_from),
+                      sender=settings.mail_from, index=index),
         mail_templates=templates(HERE), base_url=settings.base_url.rstrip("/"),
+    )
+
+
+def _login_router(settings: Settings, broker: NatsBroker, engine: AsyncEngine) -> APIRouter:
+    def limiter(purpose: str, limit) -> Limiter:  # noqa: ANN001
+        return Limiter(broker, namespace=settings.bus_namespace, purpose=purpose, limit=limit,
+                       replicas=settings.stream_replicas)
+
+    return api_login.build_router(
+        engine=engine, env=templates(HERE), passwords=PasswordChecker(),
+        guard=api_login.LoginGuard(accounts=limiter("login_accounts", api_login.ACCOUNT_LIMIT),
+                                   addresses=limiter("login_addresses",
+                                                     api_login.ADDRESS_LIMIT)),
+        login_token=LoginToken(secure=settings.cookie_secure),
     )
 
 
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     engine = make_engine(settings.database_url)
     uc = _usecases(settings, engine)
+    http = APIRouter()
+    http.include_router(_login_router(settings, broker, engine))
+    http.include_router(api.build_router(uc, templates(HERE)))
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=api.build_router(uc, templates(HERE)),
+        http=http,
     )
 
 

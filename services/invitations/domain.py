@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -149,24 +146,3 @@ def close_questionnaire(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UU
         raise QuestionnaireNotOpen("msg.questionnaire_not_open")
     return QuestionnaireClosed(organisation_id=organisation_id,
                                questionnaire_id=questionnaire_id, closed_at=now)
-
-
-# Passwords: scrypt from the standard library, with a per-password salt.
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)

@@ -96,6 +96,12 @@ async def admin_by_email(conn: AsyncConnection, email: str):  # noqa: ANN201
     )).first()
 
 
+async def replace_password_hash(conn: AsyncConnection, admin_id: uuid.UUID, password_hash: str
+                                ) -> None:
+    await conn.execute(admins.update().where(admins.c.id == admin_id)
+                       .values(password_hash=password_hash))
+
+
 async def organisation(conn: AsyncConnection, organisation_id: uuid.UUID):  # noqa: ANN201
     return (await conn.execute(
         sa.select(organisations).where(organisations.c.id == organisation_id)

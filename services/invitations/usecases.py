@@ -11,6 +11,7 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.invitations import domain, store
+from services.invitations.passwords import hash_password
 from shared.content import CURRENT_VERSION
 from shared.db import Messaging
 from shared.mail import Mailer, OutgoingMail
@@ -138,5 +139,5 @@ class Invitations:
                 size_band="medium", created_at=now))
             await conn.execute(store.admins.insert().values(
                 id=uuid.uuid4(), organisation_id=org_id, email=email, name="Demo Beheerder",
-                password_hash=domain.hash_password(password), created_at=now))
+                password_hash=hash_password(password), created_at=now))
         return True

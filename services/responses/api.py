@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from itertools import groupby
 
@@ -13,23 +15,59 @@ from starlette.exceptions import HTTPException
 from services.responses import domain, store
 from shared.content import Answer, content
 from shared.db import Messaging
+from shared.kv import BusUnavailable
+from shared.ratelimit import Limiter
 from shared.runtime import utcnow
 from shared.tokens import hash_token
 from shared.web import render
 
 ANSWER_CHOICES = (Answer.NIET, Answer.DEELS, Answer.VOLLEDIG, Answer.NVT, Answer.WEET_NIET)
+log = logging.getLogger("iso20400.responses")
 
 
-def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment) -> APIRouter:
+def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
+                 guesses: Limiter) -> APIRouter:
     router = APIRouter(tags=["respondent"])
 
-    async def find(conn, token: str, *, for_update: bool = False):  # noqa: ANN001, ANN202
+    def address(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    warned_at = [0.0]
+
+    def unchecked(exc: BusUnavailable) -> None:
+        # Respondents keep working while the bus is away (guessing 256-bit links stays
+        # pointless); one line a minute says so, not one per page.
+        if time.monotonic() - warned_at[0] > 60:
+            warned_at[0] = time.monotonic()
+            log.warning("personal link guesses are not counted while the bus is away: %s", exc)
+
+    async def refuse_guessers(request: Request) -> None:
+        try:
+            wait = await guesses.retry_after(address(request))
+        except BusUnavailable as exc:
+            unchecked(exc)
+            return
+        if wait:
+            raise HTTPException(429, "msg.link_rate_limited", headers={"Retry-After": str(wait)})
+
+    async def unknown(request: Request) -> HTTPException:
+        try:
+            await guesses.failed(address(request))
+        except BusUnavailable as exc:
+            unchecked(exc)
+        return HTTPException(404, "msg.link_unknown")
+
+    async def find(request: Request, conn, token: str,  # noqa: ANN001, ANN202
+                   *, for_update: bool = False):
+        # Unknown links one client address may try before it has to wait: a respondent who
+        # mistypes a link is not held up, and a flood of guesses costs no database lookups.
+        await refuse_guessers(request)
         # Tokens are 43 characters of URL-safe base64; anything else is not worth a lookup.
         if not 20 <= len(token) <= 100:
-            raise HTTPException(404, "msg.link_unknown")
+            raise await unknown(request)
         row = await store.invitation_by_token_hash(conn, hash_token(token), for_update=for_update)
         if row is None:
-            raise HTTPException(404, "msg.link_unknown")
+            raise await unknown(request)
         return row
 
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
@@ -46,7 +84,7 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment)
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
         async with engine.connect() as conn:
-            row = await find(conn, token)
+            row = await find(request, conn, token)
             draft = (await store.load_draft(conn, row.response_id) if row.response_id
                      else domain.Draft({}, {}))
         closed_key = None
@@ -63,7 +101,7 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment)
         submit = form.get("action") == "submit"
         now = utcnow()
         async with engine.begin() as conn:
-            row = await find(conn, token, for_update=True)
+            row = await find(request, conn, token, for_update=True)
             scan = content(row.content_version)
             draft, errors = domain.parse_form(form, scan)
             try:

@@ -8,6 +8,7 @@ from faststream.nats import NatsBroker
 
 from services.responses import api, handlers, store
 from shared.db import Messaging, make_engine, run_migrations
+from shared.ratelimit import Limit, Limiter
 from shared.runtime import ServiceParts, consumer_for
 from shared.settings import Settings
 from shared.web import templates
@@ -26,5 +27,9 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,
         nats=handlers.build_router(consumer_for(engine, messaging, broker, settings)),
-        http=api.build_router(engine=engine, messaging=messaging, env=templates(HERE)),
+        http=api.build_router(
+            engine=engine, messaging=messaging, env=templates(HERE),
+            guesses=Limiter(broker, namespace=settings.bus_namespace, purpose="link_guesses",
+                            limit=Limit(failures=settings.link_guesses_per_minute, seconds=60),
+                            replicas=settings.stream_replicas)),
     )

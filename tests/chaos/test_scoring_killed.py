@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from shared.bus import events_stream
 from shared.db import make_engine
 from tests.conftest import ADMIN
-from tests.flows import answer_and_submit, eventually, invitation_links
+from tests.flows import answer_and_submit, eventually, invitation_links, login
 
 pytestmark = pytest.mark.chaos
 RESPONDENTS = 40
@@ -29,7 +29,7 @@ async def test_killing_scoring_mid_work_loses_nothing_and_completes_once(
     engine = make_engine(settings.database_url)
     invitations = processes.url("invitations")
     async with httpx.AsyncClient(timeout=30) as admin:
-        await admin.post(f"{invitations}/login", data=ADMIN)
+        await login(admin, url=invitations, **ADMIN)
         created = await admin.post(f"{invitations}/admin/api/questionnaires", json={
             "title": "Chaos", "deadline": "2099-12-31",
             "respondents": [f"R{i} <r{i}@voorbeeldstad.example>" for i in range(RESPONDENTS)]})

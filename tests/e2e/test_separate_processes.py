@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from shared.sessions import SESSION_COOKIE
 from tests.conftest import ADMIN
-from tests.flows import answer_and_submit, eventually, invitation_links
+from tests.flows import answer_and_submit, eventually, invitation_links, login
 
 pytestmark = pytest.mark.e2e
 
@@ -14,8 +15,7 @@ pytestmark = pytest.mark.e2e
 async def test_a_scan_runs_end_to_end_across_four_processes(processes, mail_sink):
     invitations = processes.url("invitations")
     async with httpx.AsyncClient(timeout=30) as admin:
-        login = await admin.post(f"{invitations}/login", data=ADMIN)
-        assert login.status_code == 303
+        csrf = await login(admin, url=invitations, **ADMIN)
         created = await admin.post(f"{invitations}/admin/api/questionnaires", json={
             "title": "Scan over vier processen", "deadline": "2099-12-31",
             "respondents": [f"R{i} <r{i}@voorbeeldstad.example>" for i in range(5)]})
@@ -44,3 +44,13 @@ async def test_a_scan_runs_end_to_end_across_four_processes(processes, mail_sink
         result = await admin.get(f"{processes.url('scoring')}/scoring/api/questionnaires/{qid}"
                                  "/result")
         assert result.json()["respondents"] == 5
+
+        # Logging out at invitations ends the session in the other processes too.
+        captured = admin.cookies[SESSION_COOKIE]
+        assert (await admin.post(f"{invitations}/logout", data={"csrf": csrf})).status_code == 303
+    async with httpx.AsyncClient(timeout=30) as thief:
+        thief.cookies.set(SESSION_COOKIE, captured)
+        assert (await thief.get(processes.url("documents") + status["reports"]["en"])
+                ).status_code == 303
+        assert (await thief.get(f"{processes.url('scoring')}/scoring/api/questionnaires/{qid}"
+                                "/result")).status_code == 401

@@ -68,11 +68,3 @@ def test_no_invitations_after_the_deadline_or_once_closed():
         domain.plan_invitations(status="closed", deadline=datetime(2027, 1, 1, tzinfo=UTC),
                                 **common)
 
-
-def test_passwords_are_stored_salted_and_checked():
-    stored = domain.hash_password("correct horse")
-    assert "correct horse" not in stored
-    assert stored != domain.hash_password("correct horse")
-    assert domain.verify_password("correct horse", stored)
-    assert not domain.verify_password("wrong horse", stored)
-    assert not domain.verify_password("correct horse", "garbage")
