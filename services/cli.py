@@ -4,6 +4,7 @@
     iso20400 serve SERVICE      one service against ISO20400_NATS_URL and ISO20400_DATABASE_URL
     iso20400 migrate [SERVICE]  bring the database schemas up to date
     iso20400 demo               a whole scan over HTTP, against a running stack or a fresh one
+    iso20400 dead-letters       list or replay the events no consumer could handle
     iso20400 content check      validate the scan content and count it
 """
 
@@ -23,6 +24,7 @@ from services.documents import app as documents
 from services.invitations import app as invitations
 from services.responses import app as responses
 from services.scoring import app as scoring
+from shared import dead_letters_cli
 
 SERVICES = {m.NAME: m for m in (invitations, responses, scoring, documents)}
 DEMO_ADMIN_EMAIL = "admin@voorbeeldstad.example"
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     demo.add_argument("--respondents", type=int, default=5)
 
+    dead_letters_cli.add_parser(sub)
+
     content = sub.add_parser("content", help="scan content tools")
     content.add_argument("action", choices=["check"])
 
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             SERVICES[name].migrate(settings)
             print(f"migrated {name}")
         return 0
+    if args.command == "dead-letters":
+        return dead_letters_cli.run(args)
     if args.command == "demo":
         from services.demo import run_demo
 
@@ -101,9 +107,8 @@ def _quiet_message_logs(verbose: bool) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from faststream.nats import NatsBroker
 
-    from shared.runtime import build_app
+    from shared.runtime import build_app, make_broker
     from shared.settings import Settings
 
     settings = Settings()
@@ -111,7 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
     module = SERVICES[args.service]
     if not args.no_migrate:
         module.migrate(settings)
-    broker = NatsBroker(settings.nats_url)
+    broker = make_broker(settings)
     app = build_app(settings, broker, [module.build(settings, broker)])
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -135,11 +140,10 @@ def _demo_admin(data: Path) -> dict:
 
 async def _up(args: argparse.Namespace) -> int:
     import uvicorn
-    from faststream.nats import NatsBroker
 
     from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
     from shared.mail import MailSink, mailbox_router
-    from shared.runtime import build_app
+    from shared.runtime import build_app, make_broker
     from shared.settings import Settings
 
     started = time.monotonic()
@@ -163,7 +167,7 @@ async def _up(args: argparse.Namespace) -> int:
             await asyncio.to_thread(module.migrate, settings)
         admin = _demo_admin(data)
         await invitations.seed_demo(settings, email=admin["email"], password=admin["password"])
-        broker = NatsBroker(settings.nats_url)
+        broker = make_broker(settings)
         app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()],
                         extra=lambda a: a.include_router(mailbox_router(sink)))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
