@@ -53,16 +53,26 @@ STOP_TIMEOUT = 4.0
 RECONNECT_WAIT = 1.0
 
 
-class Lifeline:
-    """Knows whether the process is stopping, so that a NATS connection closed by anything else
-    (never by an outage: reconnects are unlimited) ends the process non-zero, for its supervisor
-    to start it again, instead of leaving it up and deaf."""
+class Broker(NatsBroker):
+    """The one NATS connection of a process: every server in the list, reconnecting forever.
 
-    def __init__(self) -> None:
+    A connection closed by anything but ``stop`` (never an outage: reconnects are unlimited)
+    ends the process non-zero, for its supervisor to start it again, instead of leaving it up
+    and deaf.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.nats_servers, max_reconnect_attempts=-1,
+                         reconnect_time_wait=RECONNECT_WAIT, connect_timeout=2.0,
+                         closed_cb=self._closed)
         self.stopping = False
         self.lost = False
 
-    async def closed(self) -> None:
+    async def stop(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        self.stopping = True
+        await super().stop(*args, **kwargs)
+
+    async def _closed(self) -> None:
         if not self.stopping:
             self.lost = True
             log.critical("the NATS connection is closed for good; exiting to be restarted")
@@ -70,13 +80,7 @@ class Lifeline:
 
 
 def make_broker(settings: Settings) -> NatsBroker:
-    """The one NATS connection of a process: every server in the list, reconnecting forever."""
-    lifeline = Lifeline()
-    broker = NatsBroker(settings.nats_servers, max_reconnect_attempts=-1,
-                        reconnect_time_wait=RECONNECT_WAIT, connect_timeout=2.0,
-                        closed_cb=lifeline.closed)
-    broker.lifeline = lifeline  # type: ignore[attr-defined]
-    return broker
+    return Broker(settings)
 
 
 def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
@@ -106,12 +110,9 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             parts.relay.start()
         log.info("services running: %s", ", ".join(p.name for p in services))
-        lifeline = getattr(broker, "lifeline", None)
         try:
             yield
         finally:
-            if lifeline:
-                lifeline.stopping = True
             for parts in services:
                 await parts.relay.stop()
             await _stop_broker(broker)
@@ -119,7 +120,7 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
                 if parts.on_stop:
                     await parts.on_stop()
                 await parts.engine.dispose()
-            if lifeline and lifeline.lost:
+            if getattr(broker, "lost", False):
                 os._exit(1)  # stopped cleanly, but the process must not look successful
 
     app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan,
