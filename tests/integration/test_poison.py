@@ -1,5 +1,5 @@
-"""Poison that must not take a consumer down: huge events, subjects that lie, oversized emits;
-and a list of NATS servers of which one is dead."""
+"""Poison that must not take a consumer down (huge events, subjects that lie, oversized emits),
+redeliveries that are not the event's fault, and a list of NATS servers of which one is dead."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import nats
 import pytest
 
 from shared.bus import BY_REFERENCE, DEAD_REASON, dead_letter_stream, ensure_streams, events_stream
@@ -135,3 +136,36 @@ async def js_info(nats_url: str, namespace: str):  # noqa: ANN201
         return await nc.jetstream().stream_info(events_stream(namespace))
     finally:
         await nc.close()
+
+
+async def test_redeliveries_caused_by_crashes_and_outages_spend_no_attempts(
+        nats_url, database_url, namespace):
+    async with probe(nats_url, database_url, namespace):
+        pass  # the durable consumer now exists, with nobody pulling from it
+    event = closed_event()
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await publish_raw(js, namespace, encode(envelope(event, source="probe",
+                                                         time=datetime.now(UTC))), "e-1")
+        # Six workers took the event and vanished (killed, or NATS went away) before acking.
+        puller = await js.pull_subscribe_bind("probe-record", stream=events_stream(namespace))
+        for _ in range(6):
+            [msg] = await puller.fetch(1, timeout=5)
+            await msg.nak()
+        await puller.unsubscribe()
+    finally:
+        await nc.close()
+
+    attempts = []
+
+    async def flaky(e) -> None:  # noqa: ANN001
+        attempts.append(e.questionnaire_id)
+        if len(attempts) == 1:
+            raise RuntimeError("a passing hiccup")
+
+    async with probe(nats_url, database_url, namespace, flaky, max_deliveries=3) as p:
+        await eventually(lambda: effect_count(p, event.questionnaire_id), timeout=20,
+                         what="the event handled on its second attempt")
+        assert len(attempts) == 2
+        assert await dead_letter_count(p.js, namespace) == 0
