@@ -82,7 +82,6 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
     )
     async def consume(message: NatsMessage) -> None:
         raw = message.raw_message
-        key = (name, raw.metadata.sequence.stream)
         if raw.metadata.num_delivered > consumer.max_deliveries + REDELIVERY_ALLOWANCE:
             await _dead_letter(consumer, name, message, reason=(
                 f"delivered {raw.metadata.num_delivered} times without being handled"))
@@ -97,21 +96,27 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
                 await _handle_once(consumer, name, env.id,
                                    lambda conn: handler(conn, payload, env))
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-                failures = consumer.failures[key] = consumer.failures.get(key, 0) + 1
-                if failures >= consumer.max_deliveries:
-                    log.exception("%s gives up on event %s after %d attempts", name, env.id,
-                                  failures)
-                    consumer.failures.pop(key, None)
-                    await _dead_letter(consumer, name, message, reason=(
-                        f"failed {failures} times, last error: {type(exc).__name__}: {exc}"))
-                else:
-                    log.warning("%s failed on event %s (attempt %d): %r", name, env.id,
-                                failures, exc)
-                    delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1]
-                    await _settle(message.nack(delay=delay))
+                await _retry_or_give_up(consumer, name, message, env, exc)
                 return
-        consumer.failures.pop(key, None)
+        consumer.failures.pop((name, raw.metadata.sequence.stream), None)
         await _settle(message.ack())
+
+
+async def _retry_or_give_up(consumer: Consumer, name: str, message, env: CloudEvent,  # noqa: ANN001
+                            exc: Exception) -> None:
+    key = (name, message.raw_message.metadata.sequence.stream)
+    failures = consumer.failures[key] = consumer.failures.get(key, 0) + 1
+    if failures < consumer.max_deliveries:
+        log.warning("%s failed on event %s (attempt %d): %r", name, env.id, failures, exc)
+        delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1]
+        await _settle(message.nack(delay=delay))
+        return
+    log.error("%s gives up on event %s after %d attempts", name, env.id, failures,
+              exc_info=exc)
+    if await dead_letter(consumer.broker, message, namespace=consumer.namespace, consumer=name,
+                         reason=f"failed {failures} times, last error: {type(exc).__name__}: "
+                                f"{exc}", now=consumer.clock()):
+        consumer.failures.pop(key, None)
 
 
 def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: str,
