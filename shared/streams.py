@@ -46,6 +46,17 @@ async def ensure_streams(js, namespace: str, *, replicas: int = 1) -> None:  # n
             await js.update_stream(config)
         except NotFoundError:
             await js.add_stream(config)
+        await _redeliver_without_limit(js, config.name)
+
+
+async def _redeliver_without_limit(js, stream: str) -> None:  # noqa: ANN001
+    """Consumers count a message's failures themselves, so the server must never stop
+    redelivering; consumers an earlier version created with a server-side limit are updated."""
+    for info in await js.consumers_info(stream):
+        config = info.config
+        if config.durable_name and config.max_deliver not in (None, -1):
+            config.max_deliver = -1
+            await js.add_consumer(stream, config)
 
 
 async def delete_streams(js, namespace: str) -> None:  # noqa: ANN001

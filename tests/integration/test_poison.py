@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import nats
+from nats.js.api import AckPolicy, ConsumerConfig
 import pytest
 
 from shared.bus import BY_REFERENCE, DEAD_REASON, dead_letter_stream, ensure_streams, events_stream
@@ -169,3 +170,17 @@ async def test_redeliveries_caused_by_crashes_and_outages_spend_no_attempts(
                          what="the event handled on its second attempt")
         assert len(attempts) == 2
         assert await dead_letter_count(p.js, namespace) == 0
+
+
+async def test_consumers_made_with_a_server_side_delivery_limit_lose_it(nats_url, namespace):
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, namespace)
+        await js.add_consumer(events_stream(namespace), ConsumerConfig(
+            durable_name="old-consumer", max_deliver=8, ack_policy=AckPolicy.EXPLICIT))
+        await ensure_streams(js, namespace)  # as every process does when it starts
+        info = await js.consumer_info(events_stream(namespace), "old-consumer")
+        assert info.config.max_deliver == -1
+    finally:
+        await nc.close()
