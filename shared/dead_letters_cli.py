@@ -10,6 +10,7 @@ import asyncio
 import sys
 
 import nats
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from shared.dead_letters import DeadLetter, read_dead_letters, replay, utc
@@ -36,21 +37,38 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    nc = await nats.connect(settings.nats_servers, connect_timeout=5, max_reconnect_attempts=3)
     try:
-        js = nc.jetstream()
-        if args.action == "list":
-            letters = await read_dead_letters(js, settings.bus_namespace)
-            for letter in letters:
-                print(line(letter))
-            print(f"{len(letters)} dead letter(s)")
-            return 0
-        count = await replay(js, settings.bus_namespace, consumer=args.consumer,
-                             since=args.since, on_replayed=lambda x: print(f"replayed {line(x)}"))
-        print(f"{count} dead letter(s) replayed")
-        return 0
+        nc = await nats.connect(settings.nats_servers, connect_timeout=5,
+                                max_reconnect_attempts=1, reconnect_time_wait=1,
+                                error_cb=_quiet)
+    except Exception as exc:  # noqa: BLE001 - said plainly, no traceback
+        print(f"cannot reach NATS at {settings.nats_url}: {exc!r}", file=sys.stderr)
+        return 1
+    try:
+        return await _act(args, nc.jetstream(), settings)
+    except NotFoundError:
+        print(f"no dead-letter stream in namespace {settings.bus_namespace!r}: no service has "
+              "started there yet", file=sys.stderr)
+        return 1
     finally:
         await nc.close()
+
+
+async def _quiet(exc: Exception) -> None:
+    """nats-py would log each failed attempt with a traceback; the command says it once."""
+
+
+async def _act(args: argparse.Namespace, js, settings: Settings) -> int:  # noqa: ANN001
+    if args.action == "list":
+        letters = await read_dead_letters(js, settings.bus_namespace)
+        for letter in letters:
+            print(line(letter))
+        print(f"{len(letters)} dead letter(s)")
+        return 0
+    count = await replay(js, settings.bus_namespace, consumer=args.consumer, since=args.since,
+                         on_replayed=lambda letter: print(f"replayed {line(letter)}"))
+    print(f"{count} dead letter(s) replayed")
+    return 0
 
 
 def line(letter: DeadLetter) -> str:
