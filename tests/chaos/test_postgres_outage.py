@@ -61,8 +61,10 @@ async def test_postgresql_down_for_90_seconds_delays_the_scans_and_loses_nothing
     await asyncio.sleep(10)
     async with httpx.AsyncClient(timeout=5) as client:
         health = await client.get(f"{processes.url('scoring')}/scoring/health")
+        page = await work.admin.get(f"/admin/api/questionnaires/{work.ids[0]}")
     assert health.status_code == 503
     assert "database unavailable" in health.json()["reason"]
+    assert page.status_code == 503 and page.headers["retry-after"]  # never a 500
 
     await asyncio.sleep(OUTAGE - (time.monotonic() - stopped))
     restart(own_postgres)
