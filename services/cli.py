@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     demo.add_argument("--respondents", type=int, default=5)
 
+    from shared import dead_letters_cli  # here, not at the top: PDF workers re-import this module
+
+    dead_letters_cli.add_parser(sub)
+
     content = sub.add_parser("content", help="scan content tools")
     content.add_argument("action", choices=["check"])
     return parser
@@ -140,6 +144,10 @@ def _run(args: argparse.Namespace) -> int:
             SERVICES[name].migrate(settings)
             print(f"migrated {name}", flush=True)
         return 0
+    if args.command == "dead-letters":
+        from shared import dead_letters_cli
+
+        return dead_letters_cli.run(args)
     if args.command == "demo":
         from services.demo import run_demo
 
@@ -161,17 +169,15 @@ def _content_check() -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from faststream.nats import NatsBroker
 
-    from shared.logs import broker_logging
-    from shared.runtime import build_app
+    from shared.runtime import build_app, make_broker
     from shared.settings import Settings
 
     settings = Settings()
     module = SERVICES[args.service]
     if not args.no_migrate:
         module.migrate(settings)
-    broker = NatsBroker(settings.nats_url, **broker_logging())
+    broker = make_broker(settings)
     app = build_app(settings, broker, [module.build(settings, broker)])
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
                                            log_level=None))
@@ -180,7 +186,8 @@ def _serve(args: argparse.Namespace) -> int:
         server.run()
     finally:
         log.info("%s stopped", args.service)
-    return 0 if server.started else 1
+    # A connection to NATS closed for good ends the process non-zero, for its supervisor.
+    return 0 if server.started and not broker.lost else 1
 
 
 if __name__ == "__main__":

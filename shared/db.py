@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from shared.events import CloudEvent, Event, encode, envelope, subject_for
+from shared.events import CloudEvent, Event, encode_checked, envelope, subject_for
 from shared.settings import to_sqlalchemy_url
 
 
@@ -66,7 +66,7 @@ class Messaging:
             self.outbox.insert().values(
                 event_id=env.id,
                 subject=subject_for(self.namespace, type(event), event.organisation_id),
-                payload=encode(env),
+                payload=encode_checked(env),
                 created_at=now,
             )
         )

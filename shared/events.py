@@ -19,6 +19,9 @@ from shared.content import Answer
 from shared.results import ScanResult
 
 TYPE_PREFIX = "org.iso20400."
+# What one event may carry, well below NATS' default 1 MiB payload limit, so that an event
+# plus any headers (a dead letter's reason, a replay's id) always fits in one message.
+MAX_EVENT_BYTES = 512 * 1024
 
 
 class Event(BaseModel):
@@ -145,6 +148,10 @@ class MalformedEvent(ValueError):
     """A message that cannot be read as the expected event; the reason says why."""
 
 
+class EventTooLarge(ValueError):
+    """An event bigger than ``MAX_EVENT_BYTES``: a bug upstream, refused before it is stored."""
+
+
 def envelope(event: Event, *, source: str, event_id: uuid.UUID | None = None,
              time: datetime) -> CloudEvent:
     return CloudEvent(
@@ -166,8 +173,13 @@ def subject_for(namespace: str, event: type[Event], organisation_id: uuid.UUID |
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
-def decode(raw: bytes, expected: type[E]) -> tuple[CloudEvent, E]:
-    """Read a CloudEvent from the wire and its payload as ``expected``, upgrading old versions."""
+def decode(raw: bytes, expected: type[E], *, subject: str | None = None,
+           ) -> tuple[CloudEvent, E]:
+    """Read a CloudEvent from the wire and its payload as ``expected``, upgrading old versions.
+
+    With ``subject``, the organisation it names must be the envelope's: NATS permissions
+    protect subjects, so an event must not claim another organisation than its subject.
+    """
     try:
         env = CloudEvent.model_validate_json(raw)
     except ValidationError as exc:
@@ -190,11 +202,28 @@ def decode(raw: bytes, expected: type[E]) -> tuple[CloudEvent, E]:
         raise MalformedEvent(f"invalid {expected.name} payload: {_first_error(exc)}") from None
     if event.organisation_id != env.organisationid:
         raise MalformedEvent("organisation in payload and envelope differ")
+    if subject is not None and _subject_organisation(subject) != str(env.organisationid):
+        raise MalformedEvent(f"subject {subject} names another organisation than the "
+                             f"envelope ({env.organisationid})")
     return env, event
+
+
+def _subject_organisation(subject: str) -> str | None:
+    tokens = subject.split(".")
+    return tokens[1] if len(tokens) == 4 else None
 
 
 def encode(env: CloudEvent) -> bytes:
     return env.model_dump_json().encode()
+
+
+def encode_checked(env: CloudEvent) -> bytes:
+    """``encode``, refusing an event over ``MAX_EVENT_BYTES`` with the size in the message."""
+    body = encode(env)
+    if len(body) > MAX_EVENT_BYTES:
+        raise EventTooLarge(f"{env.type} {env.id} is {len(body)} bytes; an event may carry at "
+                            f"most {MAX_EVENT_BYTES}")
+    return body
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -6,7 +6,10 @@ mode runs exactly the code that runs in production, only more of it in one proce
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Consumer, OutboxRelay, ensure_streams
 from shared.db import Messaging
+from shared.gate import gate_for, is_unavailable
+from shared.logs import broker_logging
 from shared.settings import Settings
 from shared.web import Sessions, install
 
@@ -42,6 +47,41 @@ class ServiceParts:
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
     relay: OutboxRelay | None = field(default=None, init=False)
+
+
+# SIGTERM must end a process within seconds even while NATS is away; these bound each step.
+STOP_TIMEOUT = 4.0
+RECONNECT_WAIT = 1.0
+
+
+class Broker(NatsBroker):
+    """The one NATS connection of a process: every server in the list, reconnecting forever.
+
+    A connection closed by anything but ``stop`` (never an outage: reconnects are unlimited)
+    ends the process non-zero, for its supervisor to start it again, instead of leaving it up
+    and deaf.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.nats_servers, max_reconnect_attempts=-1, **broker_logging(),
+                         reconnect_time_wait=RECONNECT_WAIT, connect_timeout=2.0,
+                         closed_cb=self._closed)
+        self.stopping = False
+        self.lost = False
+
+    async def stop(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        self.stopping = True
+        await super().stop(*args, **kwargs)
+
+    async def _closed(self) -> None:
+        if not self.stopping:
+            self.lost = True
+            log.critical("the NATS connection is closed for good; exiting to be restarted")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def make_broker(settings: Settings) -> NatsBroker:
+    return Broker(settings)
 
 
 def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
@@ -76,17 +116,21 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         finally:
             for parts in services:
                 await parts.relay.stop()
-            await broker.stop()
+            await _stop_broker(broker)
             for parts in services:
                 if parts.on_stop:
                     await parts.on_stop()
                 await parts.engine.dispose()
+            if getattr(broker, "lost", False):
+                os._exit(1)  # stopped cleanly, but the process must not look successful
 
     app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan,
                   description="Self-assessment and implementation coach for ISO 20400")
     install(app, sessions=Sessions(settings.secret_key, secure=settings.cookie_secure,
                                    broker=broker, namespace=settings.bus_namespace,
                                    replicas=settings.stream_replicas))
+    app.add_exception_handler(sa.exc.DBAPIError, _database_unavailable)
+    app.add_exception_handler(sa.exc.TimeoutError, _database_unavailable)
     for parts in services:  # before the services' routes, which may have catch-all paths
         app.add_api_route(f"/{parts.name}/health", _health(parts, broker), methods=["GET"],
                           tags=["health"], name=f"{parts.name}-health")
@@ -100,19 +144,54 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     return app
 
 
-def _health(parts: ServiceParts, broker: NatsBroker):  # noqa: ANN202
-    async def health() -> JSONResponse:
-        checks = {"database": False, "nats": False}
+async def _stop_broker(broker: NatsBroker) -> None:
+    # Draining needs a connected server; during an outage it would wait or fail, so the
+    # broker gets a bounded time and then the connection is simply closed.
+    try:
+        await asyncio.wait_for(broker.stop(), STOP_TIMEOUT)
+        return
+    except Exception as exc:  # noqa: BLE001 - stopping goes on regardless
+        log.warning("NATS did not drain (%r); closing the connection", exc)
+    connection = broker.config.connection_state.connection if broker.config else None
+    if connection is not None and not connection.is_closed:
         try:
-            async with parts.engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-            checks["database"] = True
-        except Exception:  # noqa: BLE001 - reported in the response
-            log.exception("health check: database")
+            await asyncio.wait_for(connection.close(), STOP_TIMEOUT)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+async def _database_unavailable(request, exc: Exception) -> JSONResponse:  # noqa: ANN001
+    """A page or API call during a database outage: 503 and come back later, never a 500."""
+    if not is_unavailable(exc):
+        raise exc
+    log.warning("%s %s: database unavailable", request.method, request.url.path)
+    return JSONResponse({"detail": "service temporarily unavailable, try again shortly"},
+                        status_code=503, headers={"Retry-After": "10"})
+
+
+def _health(parts: ServiceParts, broker: NatsBroker):  # noqa: ANN202
+    """Readiness: 503 with the reason while the database or NATS is away."""
+    async def health() -> JSONResponse:
+        checks: dict[str, bool] = {"database": False, "nats": False}
+        reasons = []
+        gate = gate_for(parts.engine)
+        try:
+            async with asyncio.timeout(3.0):
+                async with parts.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+            checks["database"] = gate.is_up
+        except Exception as exc:  # noqa: BLE001 - reported in the response
+            reasons.append(f"database unavailable: {type(exc).__name__}")
+        if not gate.is_up and gate.reason:
+            reasons.append(gate.reason)
         connection = broker.config.connection_state.connection if broker.config else None
         checks["nats"] = bool(connection and connection.is_connected)
+        if not checks["nats"]:
+            reasons.append("NATS unavailable: reconnecting")
         ok = all(checks.values())
-        return JSONResponse({"service": parts.name, "ok": ok, **checks},
-                            status_code=200 if ok else 503)
+        body = {"service": parts.name, "ok": ok, **checks}
+        if reasons:
+            body["reason"] = "; ".join(dict.fromkeys(reasons))
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     return health

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "embedded-development-secret-not-for-production"
@@ -64,7 +64,9 @@ def secret_problem(secret: str) -> str | None:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISO20400_", extra="ignore")
 
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description=(
+        "One NATS server, or several separated by commas (the nodes of a cluster): a replica "
+        "starts as long as one of them answers"))
     database_url: str = "postgresql://postgres@127.0.0.1:5432/iso20400"
     secret_key: str = DEV_SECRET
     embedded: bool = Field(
@@ -107,9 +109,27 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_urls(cls, value: str) -> str:
+        for url in split_nats_url(value):
+            if "://" not in url:
+                raise ValueError(f"not a NATS server URL: {url!r} (try nats://host:4222)")
+        if not split_nats_url(value):
+            raise ValueError("ISO20400_NATS_URL names no server")
+        return value
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return split_nats_url(self.nats_url)
+
     @property
     def sqlalchemy_url(self) -> str:
         return to_sqlalchemy_url(self.database_url)
+
+
+def split_nats_url(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]
 
 
 def to_sqlalchemy_url(url: str) -> str:

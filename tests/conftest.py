@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from faststream.nats import NatsBroker
 
 from services.cli import SERVICES
 from services.invitations.app import seed_demo
 from shared.embedded import free_port
 from shared.mail import MailSink, mailbox_router
-from shared.runtime import build_app
+from shared.runtime import build_app, make_broker
 from shared.settings import Settings
 
 pytest_plugins = ["tests.servers"]
@@ -67,7 +66,7 @@ async def migrate_and_seed(settings: Settings) -> None:
 async def stack(settings: Settings, mail_sink: MailSink):  # noqa: ANN201
     """All four services in this process, as ``iso20400 up`` runs them, reached over ASGI."""
     await migrate_and_seed(settings)
-    broker = NatsBroker(settings.nats_url)
+    broker = make_broker(settings)
     app = build_app(settings, broker, [m.build(settings, broker) for m in SERVICES.values()],
                     extra=lambda a: a.include_router(mailbox_router(mail_sink)))
     async with app.router.lifespan_context(app):

@@ -36,6 +36,8 @@ class QuestionnairePublic(BaseModel):
     overall_percent: float | None
     overall_level: int | None
     reports: dict[str, str] = Field(description="Results report download URL per language")
+    stuck: bool = Field(default=False, description="Completing the scan is stuck on an event a "
+                        "service could not handle; the operator has been told")
 
 
 @contextmanager
@@ -87,7 +89,8 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         with http_errors():
             q, people, reports = await uc.overview(admin, questionnaire_id)
         return render(env, request, "questionnaire.html", q=q, people=people, reports=reports,
-                      notice=request.query_params.get("notice"))
+                      notice=request.query_params.get("notice"),
+                      stuck=await uc.is_stuck(admin, questionnaire_id))
 
     @router.post("/admin/questionnaires/{questionnaire_id}/send", tags=["pages"])
     async def send(request: Request, questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
@@ -138,6 +141,7 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
             submitted=sum(1 for p in people if p.submitted_at),
             overall_percent=q.overall_percent,
             reports={lang: f"/documents/{doc}" for lang, doc in reports.items()},
+            stuck=await uc.is_stuck(admin, questionnaire_id),
         )
 
     return router

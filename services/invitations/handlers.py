@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from services.invitations.store import invitations, questionnaires, reports
-from shared.bus import Consumer, subscribe
+from services.invitations.store import invitations, questionnaires, reports, stuck_scans
+from shared.bus import Consumer, DeadLetter, subscribe, subscribe_dead_letters
 from shared.events import CloudEvent, DocumentGenerated, ResponseSubmitted, ScanCompleted
 
 
@@ -34,6 +34,7 @@ async def on_scan_completed(conn: AsyncConnection, event: ScanCompleted,
                 overall_percent=event.result.overall_percent,
                 overall_level=event.result.overall_level)
     )
+    await _unstick(conn, event.questionnaire_id, event.organisation_id)
 
 
 async def on_document_generated(conn: AsyncConnection, event: DocumentGenerated,
@@ -49,6 +50,29 @@ async def on_document_generated(conn: AsyncConnection, event: DocumentGenerated,
             document_id=event.document_id,
         ).on_conflict_do_update(index_elements=["questionnaire_id", "language"],
                                 set_={"document_id": event.document_id}))
+        await _unstick(conn, event.questionnaire_id, event.organisation_id)
+
+
+async def on_dead_letter(conn: AsyncConnection, letter: DeadLetter) -> None:
+    """Show the admin that the scan is stuck rather than "being calculated"."""
+    questionnaire_id, organisation_id = letter.questionnaire_id, letter.organisation_id
+    if questionnaire_id is None or organisation_id is None:
+        return  # unreadable: the operator sees it in `iso20400 dead-letters list`
+    owned = await conn.scalar(sa.select(questionnaires.c.id).where(
+        questionnaires.c.id == questionnaire_id,
+        questionnaires.c.organisation_id == organisation_id))  # the subject's organisation
+    if owned is not None:
+        await conn.execute(pg.insert(stuck_scans).values(
+            questionnaire_id=questionnaire_id, organisation_id=organisation_id,
+            consumer=letter.consumer, event=letter.event_name, reason=letter.reason,
+            since=sa.func.now(),
+        ).on_conflict_do_nothing())
+
+
+async def _unstick(conn: AsyncConnection, questionnaire_id, organisation_id) -> None:  # noqa: ANN001
+    await conn.execute(stuck_scans.delete().where(
+        stuck_scans.c.questionnaire_id == questionnaire_id,
+        stuck_scans.c.organisation_id == organisation_id))
 
 
 def build_router(consumer: Consumer) -> NatsRouter:
@@ -59,4 +83,6 @@ def build_router(consumer: Consumer) -> NatsRouter:
               handler=on_scan_completed)
     subscribe(router, consumer, purpose="track-documents", event=DocumentGenerated,
               handler=on_document_generated)
+    subscribe_dead_letters(router, consumer, purpose="track-dead-letters",
+                           handler=on_dead_letter)
     return router

@@ -164,3 +164,23 @@ async def reports_of(conn: AsyncConnection, questionnaire_id: uuid.UUID) -> dict
     rows = (await conn.execute(sa.select(reports.c.language, reports.c.document_id)
                                .where(reports.c.questionnaire_id == questionnaire_id))).all()
     return {r.language: r.document_id for r in rows}
+
+
+# Scans whose completion is stuck: an event about them was dead-lettered by some service.
+# Filled from the dead-letter stream, cleared when the scan completes or a report arrives.
+stuck_scans = sa.Table(
+    "stuck_scans", metadata,
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), primary_key=True),
+    sa.Column("organisation_id", UUID, nullable=False),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("since", TS, nullable=False),
+)
+
+
+async def is_stuck(conn: AsyncConnection, organisation_id: uuid.UUID,
+                   questionnaire_id: uuid.UUID) -> bool:
+    return await conn.scalar(sa.select(sa.func.count()).select_from(stuck_scans).where(
+        stuck_scans.c.questionnaire_id == questionnaire_id,
+        stuck_scans.c.organisation_id == organisation_id)) > 0

@@ -126,6 +126,11 @@ class Invitations:
             return q, await store.participants_of(conn, questionnaire_id), \
                 await store.reports_of(conn, questionnaire_id)
 
+    async def is_stuck(self, admin: AdminSession, questionnaire_id: uuid.UUID) -> bool:
+        """Whether the scan's completion waits on an event a service had to set aside."""
+        async with self.engine.connect() as conn:
+            return await store.is_stuck(conn, admin.organisation_id, questionnaire_id)
+
     async def seed_demo(self, *, email: str, password: str, now: datetime) -> bool:
         """Create the demo organisation and its admin once; False when it already exists."""
         async with self.engine.begin() as conn:

@@ -79,7 +79,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                           key=lambda s: s.theme)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
                       themes=themes, draft=draft, errors=errors or {}, notice=notice,
-                      closed_key=closed_key, choices=ANSWER_CHOICES)
+                      closed_key=closed_key, choices=ANSWER_CHOICES,
+                      max_comment=domain.MAX_COMMENT)
 
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared.content import Answer, ScanContent
 from shared.events import AnswerGiven, ResponseSubmitted
 
-MAX_COMMENT = 2000
+# 84 comments at this length stay far below the cap on one event (shared.events.MAX_EVENT_BYTES)
+# even when every character takes four bytes.
+MAX_COMMENT = 1000
+# Control characters other than tab and line feed: nothing a person types, and each would grow
+# six-fold when the event is written as JSON.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ResponseError(Exception):
@@ -43,13 +49,17 @@ def parse_form(form: Mapping[str, str], content: ScanContent) -> tuple[Draft, di
                 answers[statement.id] = Answer(raw)
             except ValueError:
                 errors[statement.id] = "respond.error.invalid_answer"
-        comment = (form.get(f"comment-{statement.id}") or "").strip()
+        comment = clean_comment(form.get(f"comment-{statement.id}") or "")
         if len(comment) > MAX_COMMENT:
             errors[statement.id] = "respond.error.comment_too_long"
             comment = comment[:MAX_COMMENT]
         if comment:
             comments[statement.id] = comment
     return Draft(answers=answers, comments=comments), errors
+
+
+def clean_comment(text: str) -> str:
+    return CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n")).strip()
 
 
 def submission_errors(draft: Draft, content: ScanContent) -> dict[str, str]:

@@ -117,7 +117,11 @@ async def test_outbox_publishes_committed_events_once_in_order_and_never_rolled_
         for seq, env in enumerate(envelopes, start=1):
             msg = await p.js.get_msg(events_stream(namespace), seq)
             assert msg.headers["Nats-Msg-Id"] == str(env.id)
-        await eventually(lambda: effect_count(p), what="the three events handled")
+        async def all_three() -> bool:
+            return await effect_count(p) == 3
+
+        await eventually(all_three, what="the three events handled")
+        await eventually(lambda: consumer_settled(p.js, namespace), what="nothing pending")
         assert await effect_count(p) == 3
 
 

@@ -56,3 +56,28 @@ def test_the_submitted_event_carries_every_answer_sorted():
         response_id=uuid.uuid4(), content_version=SCAN.version, draft=draft, now=NOW)
     assert [(a.statement_id, a.answer, a.comment) for a in event.answers] == sorted([
         (FIRST, Answer.NVT, "n.v.t. voor ons"), (SECOND, Answer.NIET, None)])
+
+
+@pytest.mark.parametrize("character", ["\U0001F600", "\\", '"', "\n", "\u2028", "é"])
+def test_84_comments_at_the_maximum_length_make_an_event_under_the_cap(character):
+    from shared.events import MAX_EVENT_BYTES, encode_checked, envelope
+
+    form = {f"answer-{s.id}": "nvt" for s in SCAN.statements}
+    # Padded with control characters, which are dropped rather than escaped six-fold.
+    form |= {f"comment-{s.id}": "\x01" * 500 + "a" + character * domain.MAX_COMMENT + "b"
+             for s in SCAN.statements}
+    draft, errors = domain.parse_form(form, SCAN)
+    assert set(errors.values()) == {"respond.error.comment_too_long"}
+    assert len(draft.comments) == 84 == len(SCAN.statements)
+    assert all(len(c) == domain.MAX_COMMENT and "\x01" not in c for c in draft.comments.values())
+    event = domain.response_submitted(
+        organisation_id=uuid.uuid4(), questionnaire_id=uuid.uuid4(), invitation_id=uuid.uuid4(),
+        response_id=uuid.uuid4(), content_version=SCAN.version, draft=draft, now=NOW)
+    size = len(encode_checked(envelope(event, source="responses", time=NOW)))
+    assert size < MAX_EVENT_BYTES, size
+
+
+def test_control_characters_in_a_comment_are_dropped_and_line_breaks_kept():
+    draft, _ = domain.parse_form({f"answer-{FIRST}": "nvt",
+                                  f"comment-{FIRST}": "geen\x00 ICT\r\ntweede\tregel\x1b[31m"}, SCAN)
+    assert draft.comments == {FIRST: "geen ICT\ntweede\tregel[31m"}

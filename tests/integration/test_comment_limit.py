@@ -1,0 +1,41 @@
+"""The respondent sees the comment's maximum length next to each field, and a longer comment or
+control characters never reach the event."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.responses.domain import MAX_COMMENT
+from tests.conftest import ADMIN
+from tests.flows import (
+    create_questionnaire,
+    invitation_links,
+    login,
+    respondent_page,
+    send_invitations,
+    statement_ids,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_page_states_the_comment_limit_and_keeps_comments_within_it(stack):
+    await login(stack.client, **ADMIN)
+    q = await create_questionnaire(stack.client, respondents=1)
+    await send_invitations(stack.client, q["id"])
+    [link] = await invitation_links(stack.sink, expected=1)
+    respondent = stack.new_client()
+    page = await respondent_page(respondent, link)
+    first = statement_ids(page)[0]
+    assert f'maxlength="{MAX_COMMENT}"' in page
+    assert f"Hoogstens {MAX_COMMENT} tekens." in page
+    assert f'aria-describedby="max-{first}"' in page
+
+    saved = await respondent.post(link, data={
+        f"answer-{first}": "nvt", f"comment-{first}": "\x07" + "x" * (MAX_COMMENT + 500),
+        "action": "save"})
+    assert saved.status_code == 422
+    assert f"langer dan {MAX_COMMENT} tekens" in saved.text
+    again = await respondent.get(link)
+    assert "x" * MAX_COMMENT + "</textarea>" in again.text
+    assert "\x07" not in again.text
