@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -60,7 +61,8 @@ class Stopped(KeyboardInterrupt):
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _raise_stopped)
+    if threading.current_thread() is threading.main_thread():  # tests call main() from threads
+        signal.signal(signal.SIGTERM, _raise_stopped)
     command = None
     try:
         parser = _parser()

@@ -49,7 +49,7 @@ async def test_a_dead_lettered_event_shows_the_scan_stuck_and_a_replay_completes
     status = await questionnaire_status(client, q["id"])
     assert status["status"] == "open" and status["submitted"] == 1
     page = await client.get(f"/admin/questionnaires/{q['id']}")
-    assert "is vastgelopen" in page.text and "beheerder is ingelicht" in page.text
+    assert "is vastgelopen" in page.text and "technisch beheerder is ingelicht" in page.text
     assert 'role="alert"' in page.text
 
     assert await asyncio.to_thread(cli.main, ["dead-letters", "list"]) == 0
