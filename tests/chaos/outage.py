@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ from shared.bus import dead_letter_stream, events_stream
 from shared.db import make_engine
 from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from tests.conftest import ADMIN
-from tests.flows import answer_and_submit, eventually, invitation_links
+from tests.flows import answer_and_submit, eventually, invitation_links, login
 from tests.processes import NAMES
 
 QUESTIONNAIRES = 3
@@ -66,10 +67,10 @@ class Workload:
         self.links: list[str] = []
 
     async def create_and_invite(self) -> None:
-        assert (await self.admin.post("/login", data=ADMIN)).status_code == 303
+        await login(self.admin, **ADMIN)
         for q in range(QUESTIONNAIRES):
             created = await self.admin.post("/admin/api/questionnaires", json={
-                "title": f"Outage {q}", "deadline": "2099-12-31",
+                "title": f"Outage {q}", "deadline": (date.today() + timedelta(days=30)).isoformat(),
                 "respondents": [f"R{q}-{i} <r{q}-{i}@voorbeeldstad.example>"
                                 for i in range(RESPONDENTS)]})
             assert created.status_code == 201, created.text
