@@ -9,8 +9,11 @@ from datetime import datetime
 
 from shared.content import Answer, ScanContent
 from shared.events import AnswerGiven, ResponseSubmitted
+from shared.text import multi_line_ok
 
 MAX_COMMENT = 2000
+# Input that cannot be stored as typed: nothing of the form is saved, the page shows it again.
+_REFUSED = frozenset({"respond.error.comment_characters"})
 
 
 class ResponseError(Exception):
@@ -44,12 +47,18 @@ def parse_form(form: Mapping[str, str], content: ScanContent) -> tuple[Draft, di
             except ValueError:
                 errors[statement.id] = "respond.error.invalid_answer"
         comment = (form.get(f"comment-{statement.id}") or "").strip()
-        if len(comment) > MAX_COMMENT:
+        if not multi_line_ok(comment):
+            errors[statement.id] = "respond.error.comment_characters"
+        elif len(comment) > MAX_COMMENT:
             errors[statement.id] = "respond.error.comment_too_long"
             comment = comment[:MAX_COMMENT]
         if comment:
             comments[statement.id] = comment
     return Draft(answers=answers, comments=comments), errors
+
+
+def must_not_save(errors: Mapping[str, str]) -> bool:
+    return any(key in _REFUSED for key in errors.values())
 
 
 def submission_errors(draft: Draft, content: ScanContent) -> dict[str, str]:
