@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Consumer, OutboxRelay, ensure_streams
 from shared.db import Messaging
+from shared.http import install_http
 from shared.settings import Settings
 from shared.web import Sessions, install
 
@@ -82,9 +83,12 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
                     await parts.on_stop()
                 await parts.engine.dispose()
 
-    app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan,
+    # No /docs or /redoc: their pages load scripts from a CDN, which the CSP rightly blocks.
+    # Integrators read /openapi.json.
+    app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Self-assessment and implementation coach for ISO 20400")
     install(app, sessions=Sessions(settings.secret_key, secure=settings.cookie_secure))
+    install_http(app, hsts=settings.cookie_secure)
     for parts in services:  # before the services' routes, which may have catch-all paths
         app.add_api_route(f"/{parts.name}/health", _health(parts, broker), methods=["GET"],
                           tags=["health"], name=f"{parts.name}-health")

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from services.invitations import domain, store
 from services.invitations.usecases import Invitations, NotFound
+from shared.http import invalid_fields
 from shared.runtime import utcnow
 from shared.web import SESSION_COOKIE, CheckedAdmin, CurrentAdmin, render
 
@@ -143,7 +144,7 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
             title=body.title, deadline=body.deadline.isoformat(),
             respondents="\n".join(body.respondents), today=now.date())
         if draft is None:
-            raise HTTPException(422, errors)
+            raise invalid_fields(errors)
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
         return await api_get(questionnaire_id, admin)
 
