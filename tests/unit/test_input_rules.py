@@ -39,6 +39,7 @@ def test_a_comment_may_hold_line_breaks_and_tabs_but_no_other_control_character(
     ("anna@voorbeeldstad.example", None),
     ("anna.de-vries+mvi@sub.gemeente.nl", None),
     ("a" * 64 + "@example.nl", None),
+    ("info@xn--caf-dma.xn--p1ai", None),
     ("a" * 65 + "@example.nl", "too_long"),
     ("a@" + "b" * 250 + ".nl", "too_long"),
     ("a" * 10_000 + "@example.nl", "too_long"),
