@@ -24,9 +24,14 @@ _LOGIN_FAILED = "msg.login_failed"
 
 
 class QuestionnaireCreate(BaseModel):
-    title: str
-    deadline: date
-    respondents: list[str] = Field(description="One entry each: 'Name <email>' or an email")
+    title: str = Field(description="3 to 200 characters on one line, no control characters",
+                       examples=["MVI-scan 2026"])
+    deadline: date = Field(description="The last day to answer (Dutch time): from today up to "
+                           "two years ahead")
+    respondents: list[str] = Field(
+        description="One entry each: 'Name <email>' or an email; an address is plain ASCII of "
+                    "at most 254 characters, a name at most 200; at most 500 respondents",
+        examples=[["Anna de Vries <anna@voorbeeldstad.example>"]])
 
 
 class QuestionnairePublic(BaseModel):

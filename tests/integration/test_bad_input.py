@@ -187,3 +187,19 @@ async def test_a_respondent_comment_that_cannot_be_stored_is_shown_again_not_sav
     assert translate("nl", "respond.notice.not_saved") in control.text
     assert "Wij &lt;doen&gt;\x07 dit</textarea>" in control.text  # the typing is kept, escaped
     assert await stored() == before
+
+
+async def test_the_guard_also_reads_multipart_forms_and_deeply_nested_json(stack, stored):
+    client = stack.client
+    await login(client, **ADMIN)
+    before = await stored()
+    multipart = await client.post("/admin/questionnaires", files={
+        "title": (None, "MVI\x00scan"), "deadline": (None, DEADLINE),
+        "respondents": (None, GOOD["respondents"]), "csrf": (None, await form_token(client))})
+    assert multipart.status_code == 422
+    assert translate("nl", "error.field_characters", field="title") in multipart.text
+
+    nested = await client.post("/admin/api/questionnaires", content="[" * 100_000,
+                               headers={"Content-Type": "application/json"})
+    assert nested.status_code == 422
+    assert await stored() == before
