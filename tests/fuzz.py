@@ -84,14 +84,17 @@ def _nudge(case, data: st.DataObject, *, created: list[str], today: date,  # noq
     so without this no fuzzed scan would be created and sending (where a bad title used to
     fail every mail) would only ever see the one scan made before the run.
     """
-    if case.method == "POST" and case.path == "/admin/api/questionnaires" \
+    if case.method == "POST" and case.path in ("/admin/api/questionnaires",
+                                               "/admin/questionnaires") \
             and isinstance(case.body, dict) and data.draw(st.booleans()):
         case.body["deadline"] = data.draw(
             st.dates(today, today + timedelta(days=700))).isoformat()
-        case.body["respondents"] = data.draw(st.lists(
+        respondents = data.draw(st.lists(
             st.tuples(st.text(st.characters(categories=["L", "Zs"]), max_size=40),
                       st.emails()).map(lambda t: f"{t[0]} <{t[1]}>"),
             min_size=1, max_size=3))
+        as_form = case.media_type == "application/x-www-form-urlencoded"
+        case.body["respondents"] = "\n".join(respondents) if as_form else respondents
     elif "{questionnaire_id}" in case.path:
         # Always the same draws, whatever was created: Hypothesis replays by the draws made.
         use_created, index = data.draw(st.booleans()), data.draw(st.integers(0, 10_000))
@@ -130,7 +133,7 @@ async def run_schemathesis(client: httpx.AsyncClient, *, max_examples: int, seco
     csrf = await csrf_token(client)
     loop = asyncio.get_running_loop()
     report = FuzzReport()
-    created = list((known_ids or {}).values())
+    created = [v for k, v in (known_ids or {}).items() if k == "questionnaire_id"]
     today = date.today()
     started = time.monotonic()
     stop_at = started + seconds

@@ -13,7 +13,13 @@ import os
 import pytest
 
 from tests.conftest import ADMIN
-from tests.flows import create_questionnaire, login
+from tests.flows import (
+    create_questionnaire,
+    invitation_links,
+    login,
+    respondent_page,
+    send_invitations,
+)
 from tests.fuzz import run_schemathesis
 
 pytestmark = pytest.mark.integration
@@ -24,9 +30,12 @@ async def test_schemathesis_finds_no_server_error_and_the_api_answers_as_describ
     client = stack.client
     await login(client, **ADMIN)
     q = await create_questionnaire(client, respondents=2)
+    await send_invitations(client, q["id"])
+    link = (await invitation_links(stack.sink, expected=1))[0]
+    await respondent_page(client, link)  # the responses service knows the invitation
 
     report = await run_schemathesis(
-        client, known_ids={"questionnaire_id": q["id"]},
+        client, known_ids={"questionnaire_id": q["id"], "token": link.removeprefix("/r/")},
         max_examples=int(os.environ.get("ISO20400_FUZZ_EXAMPLES", "1000")),
         seconds=float(os.environ.get("ISO20400_FUZZ_SECONDS", "90")),
         seed=int(os.environ["ISO20400_FUZZ_SEED"]) if "ISO20400_FUZZ_SEED" in os.environ else None)

@@ -22,6 +22,7 @@ from tests.flows import (
     send_invitations,
     statement_ids,
 )
+from tests.fuzz import ORIGIN, csrf_token
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +49,12 @@ async def stored(stack):  # noqa: ANN201
 
 async def form_token(client: httpx.AsyncClient) -> str:
     return CSRF.search((await client.get("/admin/questionnaires/new")).text).group(1)
+
+
+async def log_in(client: httpx.AsyncClient) -> None:
+    """As the admin, sending the session's CSRF token and Origin as a careful client does."""
+    await login(client, **ADMIN)
+    client.headers.update({"X-CSRF-Token": await csrf_token(client), "Origin": ORIGIN})
 
 
 FORM_CASES = {
@@ -79,7 +86,7 @@ FORM_CASES = {
 async def test_the_new_scan_form_refuses_bad_input_naming_the_field(stack, stored, case):
     field, typed, key = case
     client = stack.client
-    await login(client, **ADMIN)
+    await log_in(client)
     before = await stored()
     form = GOOD | typed | {"csrf": await form_token(client)}
 
@@ -111,7 +118,7 @@ JSON_CASES = {
 async def test_the_json_api_refuses_bad_input_naming_the_field(stack, stored, case):
     typed, loc = case
     client = stack.client
-    await login(client, **ADMIN)
+    await log_in(client)
     before = await stored()
     body = {"title": "MVI-scan 2026", "deadline": DEADLINE,
             "respondents": ["Anna <anna@voorbeeldstad.example>"]} | typed
@@ -128,7 +135,7 @@ async def test_the_json_api_refuses_bad_input_naming_the_field(stack, stored, ca
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 async def test_nan_and_infinity_in_json_get_a_422_naming_the_field(stack, stored, constant):
     client = stack.client
-    await login(client, **ADMIN)
+    await log_in(client)
     before = await stored()
     raw = (f'{{"title": {constant}, "deadline": "{DEADLINE}", '
            f'"respondents": ["anna@voorbeeldstad.example"]}}')
@@ -166,7 +173,7 @@ async def test_a_non_ascii_csrf_token_is_forbidden_not_an_error(stack):
 
 async def test_a_respondent_comment_that_cannot_be_stored_is_shown_again_not_saved(stack, stored):
     client = stack.client
-    await login(client, **ADMIN)
+    await log_in(client)
     q = await create_questionnaire(client, respondents=1)
     await send_invitations(client, q["id"])
     (link,) = await invitation_links(stack.sink, expected=1)
@@ -191,7 +198,7 @@ async def test_a_respondent_comment_that_cannot_be_stored_is_shown_again_not_sav
 
 async def test_the_guard_also_reads_multipart_forms_and_deeply_nested_json(stack, stored):
     client = stack.client
-    await login(client, **ADMIN)
+    await log_in(client)
     before = await stored()
     multipart = await client.post("/admin/questionnaires", files={
         "title": (None, "MVI\x00scan"), "deadline": (None, DEADLINE),

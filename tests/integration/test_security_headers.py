@@ -10,6 +10,7 @@ from shared.http import install_http
 from shared.web import Sessions, install, translate
 from tests.conftest import ADMIN, TEST_SECRET
 from tests.flows import login
+from tests.fuzz import ORIGIN, csrf_token
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,7 @@ async def test_pages_json_and_every_error_carry_the_security_headers(stack):
                                                              raise_app_exceptions=False),
                                base_url="http://testserver")
     await login(client, **ADMIN)
+    client.headers.update({"X-CSRF-Token": await csrf_token(client), "Origin": ORIGIN})
     responses = {
         "login page": await client.get("/login"),
         "dashboard": await client.get("/admin"),
