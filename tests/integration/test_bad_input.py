@@ -210,3 +210,21 @@ async def test_the_guard_also_reads_multipart_forms_and_deeply_nested_json(stack
                                headers={"Content-Type": "application/json"})
     assert nested.status_code == 422
     assert await stored() == before
+
+
+async def test_a_title_stored_before_the_checks_still_gives_a_one_line_subject(stack):
+    client = stack.client
+    await log_in(client)
+    q = await create_questionnaire(client, respondents=1)
+    engine = make_engine(stack.settings.database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE invitations.questionnaires SET title = :t "
+                                       "WHERE id = :id"), {"t": "MVI\u2028scan\x85 2026",
+                                                           "id": q["id"]})
+    finally:
+        await engine.dispose()
+
+    assert await send_invitations(client, q["id"]) == 1
+    await invitation_links(stack.sink, expected=1)
+    assert stack.sink.messages()[0]["subject"].startswith("MVI scan 2026 — ")
