@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.bus import Consumer, OutboxRelay, ensure_streams
 from shared.db import Messaging
 from shared.gate import gate_for, is_unavailable
+from shared.http import install_http
 from shared.logs import broker_logging
 from shared.settings import Settings
 from shared.web import Sessions, install
@@ -124,11 +125,14 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
             if getattr(broker, "lost", False):
                 os._exit(1)  # stopped cleanly, but the process must not look successful
 
-    app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan,
+    # No /docs or /redoc: their pages load scripts from a CDN, which the CSP rightly blocks.
+    # Integrators read /openapi.json.
+    app = FastAPI(title="ISO 20400 Scan", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Self-assessment and implementation coach for ISO 20400")
     install(app, sessions=Sessions(settings.secret_key, secure=settings.cookie_secure,
                                    broker=broker, namespace=settings.bus_namespace,
                                    replicas=settings.stream_replicas))
+    install_http(app, hsts=settings.cookie_secure)
     app.add_exception_handler(sa.exc.DBAPIError, _database_unavailable)
     app.add_exception_handler(sa.exc.TimeoutError, _database_unavailable)
     for parts in services:  # before the services' routes, which may have catch-all paths

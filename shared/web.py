@@ -91,7 +91,7 @@ def render(env: Environment, request: Request, name: str, *, status_code: int = 
 
 
 def install(app: FastAPI, *, sessions: Sessions) -> None:
-    """Give an app the shared static files, session reader, security headers and error pages."""
+    """Give an app the shared static files, session reader and error pages."""
     app.state.sessions = sessions
     app.mount("/static", StaticFiles(directory=SHARED / "static"), name="static")
     env = templates(SHARED)
@@ -99,20 +99,8 @@ def install(app: FastAPI, *, sessions: Sessions) -> None:
     async def refuse_other_origin(request: Request) -> HTMLResponse | JSONResponse:
         return await http_error(request, StarletteHTTPException(403, "msg.csrf_failed"))
 
-    # Added before the headers middleware, so that its refusals carry the headers too.
+    # shared.http adds the security headers outside every middleware, refusals included.
     app.add_middleware(OriginCheck, refuse=refuse_other_origin)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # noqa: ANN202
-        response = await call_next(request)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):  # noqa: ANN202

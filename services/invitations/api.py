@@ -16,14 +16,20 @@ from starlette.exceptions import HTTPException
 
 from services.invitations import domain, store
 from services.invitations.usecases import Invitations, NotFound
+from shared.http import invalid_fields
 from shared.runtime import utcnow
 from shared.web import CheckedAdmin, CurrentAdmin, render
 
 
 class QuestionnaireCreate(BaseModel):
-    title: str
-    deadline: date
-    respondents: list[str] = Field(description="One entry each: 'Name <email>' or an email")
+    title: str = Field(description="3 to 200 characters on one line, no control characters",
+                       examples=["MVI-scan 2026"])
+    deadline: date = Field(description="The last day to answer (Dutch time): from today up to "
+                           "two years ahead")
+    respondents: list[str] = Field(
+        description="One entry each: 'Name <email>' or an email; an address is plain ASCII of "
+                    "at most 254 characters, a name at most 200; at most 500 respondents",
+        examples=[["Anna de Vries <anna@voorbeeldstad.example>"]])
 
 
 class QuestionnairePublic(BaseModel):
@@ -116,7 +122,7 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
             title=body.title, deadline=body.deadline.isoformat(),
             respondents="\n".join(body.respondents), today=now.date())
         if draft is None:
-            raise HTTPException(422, errors)
+            raise invalid_fields(errors)
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
         return await api_get(questionnaire_id, admin)
 

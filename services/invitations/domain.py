@@ -9,12 +9,17 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.events import InvitationSent, QuestionnaireClosed, QuestionnaireCreated
+from shared.text import MAX_ADDRESS, address_problem, single_line_ok
 from shared.tokens import hash_token, new_token
 
 # Deadlines are entered as a date by Dutch admins: the scan closes at the end of that day.
 DEADLINE_ZONE = ZoneInfo("Europe/Amsterdam")
-EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 MAX_RESPONDENTS = 500
+MIN_TITLE, MAX_TITLE = 3, 200
+MAX_NAME = 200
+# A scan runs for weeks; a date years ahead is a typing error, and one near the end of the
+# calendar cannot even be turned into a moment.
+MAX_DEADLINE_AHEAD = timedelta(days=2 * 366)
 
 
 class InvitationError(Exception):
@@ -47,9 +52,9 @@ def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
     """Validate the admin's form; return the draft or, per field, an error message key."""
     errors: dict[str, str] = {}
     title = title.strip()
-    if not 3 <= len(title) <= 200:
+    if not MIN_TITLE <= len(title) <= MAX_TITLE:
         errors["title"] = "form.error.title_length"
-    elif any(ord(c) < 32 for c in title):
+    elif not single_line_ok(title):
         errors["title"] = "form.error.title_characters"
     deadline_date = None
     try:
@@ -58,6 +63,8 @@ def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
         errors["deadline"] = "form.error.deadline_format"
     if deadline_date is not None and deadline_date < today:
         errors["deadline"] = "form.error.deadline_past"
+    elif deadline_date is not None and deadline_date > today + MAX_DEADLINE_AHEAD:
+        errors["deadline"] = "form.error.deadline_too_far"
     entries, problem = parse_respondents(respondents)
     if problem:
         errors["respondents"] = problem
@@ -68,6 +75,10 @@ def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
                               respondents=entries), {}
 
 
+_ADDRESS_PROBLEMS = {"too_long": "form.error.respondent_address_too_long",
+                     "invalid": "form.error.respondent_line"}
+
+
 def parse_respondents(text: str) -> tuple[tuple[RespondentEntry, ...], str | None]:
     """One respondent per line: ``Name <email>``, ``Name, email`` or just an email address."""
     entries: dict[str, RespondentEntry] = {}
@@ -75,12 +86,21 @@ def parse_respondents(text: str) -> tuple[tuple[RespondentEntry, ...], str | Non
         line = raw.strip()
         if not line:
             continue
+        # Checked before the pattern, which would backtrack for long on a huge line.
+        if len(line) > MAX_NAME + MAX_ADDRESS + 4:
+            return (), "form.error.respondent_line_too_long"
+        if not single_line_ok(line):
+            return (), "form.error.respondent_characters"
         match = re.fullmatch(r"(.*?)[\s,;]*<?([^\s<>,;]+@[^\s<>,;]+)>?", line)
-        if not match or not EMAIL.match(match.group(2)):
+        if not match:
             return (), "form.error.respondent_line"
         email = match.group(2).lower()
+        if problem := address_problem(email):
+            return (), _ADDRESS_PROBLEMS[problem]
         name = match.group(1).strip(" ,;\"") or email.split("@")[0]
-        entries.setdefault(email, RespondentEntry(name=name[:200], email=email))
+        if len(name) > MAX_NAME:
+            return (), "form.error.respondent_name_too_long"
+        entries.setdefault(email, RespondentEntry(name=name, email=email))
     if not entries:
         return (), "form.error.respondents_empty"
     if len(entries) > MAX_RESPONDENTS:

@@ -113,6 +113,9 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                 stored = (await store.load_draft(conn, row.response_id) if row.response_id
                           else domain.Draft({}, {}))
                 return page(request, row, stored, closed_key=exc.key, status_code=409)
+            if domain.must_not_save(errors):
+                return page(request, row, draft, errors=errors, status_code=422,
+                            notice="respond.notice.not_saved")
             if submit and not errors:
                 errors = domain.submission_errors(draft, scan)
             response_id = row.response_id or uuid.uuid4()

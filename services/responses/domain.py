@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared.content import Answer, ScanContent
 from shared.events import AnswerGiven, ResponseSubmitted
+from shared.text import multi_line_ok
 
 # 84 comments at this length stay far below the cap on one event (shared.events.MAX_EVENT_BYTES)
 # even when every character takes four bytes.
 MAX_COMMENT = 1000
-# Control characters other than tab and line feed: nothing a person types, and each would grow
-# six-fold when the event is written as JSON.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Input that cannot be stored as typed: nothing of the form is saved, the page shows it again.
+_REFUSED = frozenset({"respond.error.comment_characters"})
 
 
 class ResponseError(Exception):
@@ -49,8 +48,10 @@ def parse_form(form: Mapping[str, str], content: ScanContent) -> tuple[Draft, di
                 answers[statement.id] = Answer(raw)
             except ValueError:
                 errors[statement.id] = "respond.error.invalid_answer"
-        comment = clean_comment(form.get(f"comment-{statement.id}") or "")
-        if len(comment) > MAX_COMMENT:
+        comment = (form.get(f"comment-{statement.id}") or "").replace("\r\n", "\n").strip()
+        if not multi_line_ok(comment):
+            errors[statement.id] = "respond.error.comment_characters"
+        elif len(comment) > MAX_COMMENT:
             errors[statement.id] = "respond.error.comment_too_long"
             comment = comment[:MAX_COMMENT]
         if comment:
@@ -58,8 +59,8 @@ def parse_form(form: Mapping[str, str], content: ScanContent) -> tuple[Draft, di
     return Draft(answers=answers, comments=comments), errors
 
 
-def clean_comment(text: str) -> str:
-    return CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n")).strip()
+def must_not_save(errors: Mapping[str, str]) -> bool:
+    return any(key in _REFUSED for key in errors.values())
 
 
 def submission_errors(draft: Draft, content: ScanContent) -> dict[str, str]:

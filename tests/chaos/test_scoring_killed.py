@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -31,7 +32,8 @@ async def test_killing_scoring_mid_work_loses_nothing_and_completes_once(
     async with httpx.AsyncClient(timeout=30) as admin:
         await login(admin, url=invitations, **ADMIN)
         created = await admin.post(f"{invitations}/admin/api/questionnaires", json={
-            "title": "Chaos", "deadline": "2099-12-31",
+            "title": "Chaos",
+            "deadline": (date.today() + timedelta(days=30)).isoformat(),
             "respondents": [f"R{i} <r{i}@voorbeeldstad.example>" for i in range(RESPONDENTS)]})
         qid = uuid.UUID(created.json()["id"])
         await admin.post(f"{invitations}/admin/api/questionnaires/{qid}/send")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 
@@ -17,7 +19,8 @@ async def test_a_scan_runs_end_to_end_across_four_processes(processes, mail_sink
     async with httpx.AsyncClient(timeout=30) as admin:
         csrf = await login(admin, url=invitations, **ADMIN)
         created = await admin.post(f"{invitations}/admin/api/questionnaires", json={
-            "title": "Scan over vier processen", "deadline": "2099-12-31",
+            "title": "Scan over vier processen",
+            "deadline": (date.today() + timedelta(days=30)).isoformat(),
             "respondents": [f"R{i} <r{i}@voorbeeldstad.example>" for i in range(5)]})
         assert created.status_code == 201, created.text
         qid = created.json()["id"]

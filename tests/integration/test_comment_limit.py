@@ -1,5 +1,5 @@
-"""The respondent sees the comment's maximum length next to each field, and a longer comment or
-control characters never reach the event."""
+"""The respondent sees the comment's maximum length next to each field, and a longer comment
+never reaches the event."""
 
 from __future__ import annotations
 
@@ -32,10 +32,9 @@ async def test_the_page_states_the_comment_limit_and_keeps_comments_within_it(st
     assert f'aria-describedby="max-{first}"' in page
 
     saved = await respondent.post(link, data={
-        f"answer-{first}": "nvt", f"comment-{first}": "\x07" + "x" * (MAX_COMMENT + 500),
+        f"answer-{first}": "nvt", f"comment-{first}": "x" * (MAX_COMMENT + 500),
         "action": "save"})
     assert saved.status_code == 422
     assert f"langer dan {MAX_COMMENT} tekens" in saved.text
     again = await respondent.get(link)
     assert "x" * MAX_COMMENT + "</textarea>" in again.text
-    assert "\x07" not in again.text
