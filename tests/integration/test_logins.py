@@ -143,8 +143,10 @@ async def test_an_old_scrypt_hash_is_upgraded_to_argon2id_at_login(stack):
         await engine.dispose()
 
 
-@pytest.mark.parametrize("email", ["a\x00b@example.org", "x" * 10_000, "ünï@example.org"])
-async def test_odd_addresses_are_just_a_failed_login(stack, email):
+@pytest.mark.parametrize(("email", "status"), [
+    ("a\x00b@example.org", 422),  # refused before the login: no text field may hold NUL
+    ("x" * 10_000, 401), ("ünï@example.org", 401)])
+async def test_odd_addresses_are_just_a_failed_login(stack, email, status):
     response = await try_login(from_address(stack, f"10.7.0.{uuid.uuid4().int % 250}"),
                                email, "password")
-    assert response.status_code == 401
+    assert response.status_code == status

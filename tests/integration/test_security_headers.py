@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from faststream.nats import NatsBroker
 
 from shared.http import install_http
 from shared.web import Sessions, install, translate
@@ -79,7 +80,9 @@ async def test_pages_json_and_every_error_carry_the_security_headers(stack):
 
 async def test_hsts_is_sent_when_cookies_are_secure_even_on_a_500():
     app = FastAPI()
-    install(app, sessions=Sessions(TEST_SECRET, secure=True))
+    # The sessions' bucket is never reached: no route here needs an admin.
+    install(app, sessions=Sessions(TEST_SECRET, secure=True, broker=NatsBroker(),
+                                   namespace="unused"))
     install_http(app, hsts=True)
     break_a_route(app)
     app.add_api_route("/fine", lambda: {"ok": True})

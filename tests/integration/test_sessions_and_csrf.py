@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -152,8 +153,9 @@ async def create_questionnaire_with_form(client: httpx.AsyncClient) -> str:
     page = await client.get("/admin/questionnaires/new")
     created = await client.post("/admin/questionnaires", data={
         "csrf": CSRF.search(page.text).group(1), "title": "Via het formulier",
-        "deadline": "2099-01-01", "respondents": "a@b.example"})
-    assert created.status_code == 303
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+        "respondents": "a@b.example"})
+    assert created.status_code == 303, created.text
     return re.search(r"/admin/questionnaires/([0-9a-f-]{36})", created.headers["location"]).group(1)
 
 
