@@ -70,16 +70,9 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
     """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once."""
     name = f"{consumer.messaging.service}-{purpose}"
 
-    @router.subscriber(
-        subject_for(consumer.namespace, event),
-        stream=JStream(name=events_stream(consumer.namespace), declare=False),
-        durable=name,
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=consumer.consumer_config(),
-        ack_policy=AckPolicy.MANUAL,
-        title=name,
-        description=f"{consumer.messaging.service} handles {event.name} to {purpose}",
-    )
+    @_durable(router, consumer, name=name, subject=subject_for(consumer.namespace, event),
+              stream=events_stream(consumer.namespace),
+              description=f"{consumer.messaging.service} handles {event.name} to {purpose}")
     async def consume(message: NatsMessage) -> None:
         raw = message.raw_message
         if raw.metadata.num_delivered > consumer.max_deliveries + REDELIVERY_ALLOWANCE:
@@ -125,16 +118,9 @@ def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: s
     """Register ``handler`` for every new dead letter, once each (e.g. to show a stuck scan)."""
     name = f"{consumer.messaging.service}-{purpose}"
 
-    @router.subscriber(
-        f"{consumer.namespace}.dlq.*",
-        stream=JStream(name=dead_letter_stream(consumer.namespace), declare=False),
-        durable=name,
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=consumer.consumer_config(),
-        ack_policy=AckPolicy.MANUAL,
-        title=name,
-        description=f"{consumer.messaging.service} watches the dead letters to {purpose}",
-    )
+    @_durable(router, consumer, name=name, subject=f"{consumer.namespace}.dlq.*",
+              stream=dead_letter_stream(consumer.namespace),
+              description=f"{consumer.messaging.service} watches the dead letters to {purpose}")
     async def consume(message: NatsMessage) -> None:
         raw = message.raw_message
         letter = DeadLetter.from_message(raw.metadata.sequence.stream, None, raw.headers,
@@ -149,6 +135,16 @@ def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: s
                 await _settle(message.nack(delay=BACKOFF_SECONDS[-1]))
                 return
         await _settle(message.ack())
+
+
+def _durable(router: NatsRouter, consumer: Consumer, *, name: str, subject: str, stream: str,
+             description: str):  # noqa: ANN202 - FastStream's subscriber decorator
+    """Every subscription here: a durable pull consumer, one message at a time, manual acks."""
+    return router.subscriber(
+        subject, stream=JStream(name=stream, declare=False), durable=name,
+        pull_sub=PullSub(batch_size=1, timeout=5.0), config=consumer.consumer_config(),
+        ack_policy=AckPolicy.MANUAL, title=name, description=description,
+    )
 
 
 async def _handle_once(consumer: Consumer, name: str, event_id: uuid.UUID,
