@@ -188,8 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
         server.run()
     finally:
         log.info("%s stopped", args.service)
-    # A connection to NATS closed for good ends the process non-zero, for its supervisor.
-    return 0 if server.started and not broker.lost else 1
+    return 0 if server.started else 1
 
 
 if __name__ == "__main__":
