@@ -74,6 +74,16 @@ async def invitation_links(sink: MailSink, *, expected: int, timeout: float = 20
     return await eventually(links, timeout=timeout, what="invitation mails")
 
 
+async def invite_one(client: httpx.AsyncClient, sink: MailSink,
+                     **questionnaire: str) -> tuple[dict, str]:
+    """A questionnaire for one respondent, invited: returns it and the respondent's link."""
+    q = await create_questionnaire(client, respondents=1, **questionnaire)
+    await send_invitations(client, q["id"])
+    (link,) = await invitation_links(sink, expected=1)
+    return q, link
+
+
+
 async def respondent_page(client: httpx.AsyncClient, link: str, *, timeout: float = 20) -> str:
     """The page, once the responses service has learnt about the invitation."""
     async def page():  # noqa: ANN202

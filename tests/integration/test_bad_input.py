@@ -17,6 +17,7 @@ from tests.flows import (
     CSRF,
     create_questionnaire,
     invitation_links,
+    invite_one,
     login,
     respondent_page,
     send_invitations,
@@ -175,9 +176,7 @@ async def test_a_non_ascii_csrf_token_is_forbidden_not_an_error(stack):
 async def test_a_respondent_comment_that_cannot_be_stored_is_shown_again_not_saved(stack, stored):
     client = stack.client
     await log_in(client)
-    q = await create_questionnaire(client, respondents=1)
-    await send_invitations(client, q["id"])
-    (link,) = await invitation_links(stack.sink, expected=1)
+    _, link = await invite_one(client, stack.sink)
     respondent = stack.new_client()
     first = statement_ids(await respondent_page(respondent, link))[0]
     before = await stored()

@@ -8,11 +8,9 @@ import pytest
 from services.responses.domain import MAX_COMMENT
 from tests.conftest import ADMIN
 from tests.flows import (
-    create_questionnaire,
-    invitation_links,
+    invite_one,
     login,
     respondent_page,
-    send_invitations,
     statement_ids,
 )
 
@@ -21,9 +19,7 @@ pytestmark = pytest.mark.integration
 
 async def test_the_page_states_the_comment_limit_and_keeps_comments_within_it(stack):
     await login(stack.client, **ADMIN)
-    q = await create_questionnaire(stack.client, respondents=1)
-    await send_invitations(stack.client, q["id"])
-    [link] = await invitation_links(stack.sink, expected=1)
+    _, link = await invite_one(stack.client, stack.sink)
     respondent = stack.new_client()
     page = await respondent_page(respondent, link)
     first = statement_ids(page)[0]

@@ -12,12 +12,10 @@ from services.scoring import domain as scoring_domain
 from tests.conftest import ADMIN
 from tests.flows import (
     answer_and_submit,
-    create_questionnaire,
     eventually,
-    invitation_links,
+    invite_one,
     login,
     questionnaire_status,
-    send_invitations,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,9 +34,7 @@ async def test_a_dead_lettered_event_shows_the_scan_stuck_and_a_replay_completes
     monkeypatch.setenv("ISO20400_BUS_NAMESPACE", stack.settings.bus_namespace)
     client = stack.client
     await login(client, **ADMIN)
-    q = await create_questionnaire(client, respondents=1)
-    await send_invitations(client, q["id"])
-    [link] = await invitation_links(stack.sink, expected=1)
+    q, link = await invite_one(client, stack.sink)
     assert (await answer_and_submit(stack.new_client(), link)).status_code == 200
 
     # Scoring fails on the response every time and sets it aside; the admin is told.

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN, OTHER_ADMIN
-from tests.flows import create_questionnaire, invitation_links, login, respondent_page
+from tests.flows import create_questionnaire, invitation_links, invite_one, login, respondent_page
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +29,7 @@ def from_address(stack, address: str) -> httpx.AsyncClient:
 async def test_guessing_links_from_one_address_is_refused_for_a_minute(stack):
     client = stack.client
     await login(client, **ADMIN)
-    q = await create_questionnaire(client, respondents=1)
-    await client.post(f"/admin/api/questionnaires/{q['id']}/send")
-    (link,) = await invitation_links(stack.sink, expected=1)
+    _, link = await invite_one(client, stack.sink)
     respondent = from_address(stack, "10.8.0.2")
     await respondent_page(respondent, link)  # responses knows the link now
 

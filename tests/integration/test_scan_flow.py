@@ -16,6 +16,7 @@ from tests.flows import (
     create_questionnaire,
     eventually,
     invitation_links,
+    invite_one,
     login,
     questionnaire_status,
     respondent_page,
@@ -69,9 +70,7 @@ async def test_three_respondents_complete_a_scan_and_the_admin_downloads_the_rep
 async def test_the_dashboard_and_the_report_belong_to_their_organisation_only(stack):
     client = stack.client
     await login(client, **ADMIN)
-    q = await create_questionnaire(client, respondents=1, title="Alleen van ons")
-    await send_invitations(client, q["id"])
-    (link,) = await invitation_links(stack.sink, expected=1)
+    q, link = await invite_one(client, stack.sink, title="Alleen van ons")
     await answer_and_submit(client, link)
     status = await completed(client, q["id"])
 
@@ -94,9 +93,7 @@ async def test_a_wrong_link_says_so_and_reveals_nothing(stack):
 async def test_na_without_comment_is_refused_but_nothing_typed_is_lost(stack):
     client = stack.client
     await login(client, **ADMIN)
-    q = await create_questionnaire(client, respondents=1)
-    await send_invitations(client, q["id"])
-    (link,) = await invitation_links(stack.sink, expected=1)
+    q, link = await invite_one(client, stack.sink)
     ids = statement_ids(await respondent_page(client, link))
     form = {f"answer-{sid}": "deels" for sid in ids}
     form[f"answer-{ids[0]}"] = "nvt"
@@ -114,9 +111,7 @@ async def test_na_without_comment_is_refused_but_nothing_typed_is_lost(stack):
 async def test_after_the_deadline_a_respondent_sees_why_and_the_saved_answers_stay(stack):
     client = stack.client
     await login(client, **ADMIN)
-    q = await create_questionnaire(client, respondents=1)
-    await send_invitations(client, q["id"])
-    (link,) = await invitation_links(stack.sink, expected=1)
+    q, link = await invite_one(client, stack.sink)
     ids = statement_ids(await respondent_page(client, link))
     saved = await client.post(link, data={f"answer-{ids[0]}": "volledig", "action": "save"})
     assert saved.status_code == 200

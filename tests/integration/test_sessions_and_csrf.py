@@ -23,7 +23,7 @@ from tests.flows import (
     CSRF,
     create_questionnaire,
     eventually,
-    invitation_links,
+    invite_one,
     login,
     login_form_token,
     respondent_page,
@@ -179,9 +179,7 @@ async def test_the_login_form_needs_its_own_token_and_this_sites_origin(stack):
 async def test_a_cross_site_post_to_a_personal_link_changes_nothing(stack):
     client = stack.client
     await login(client, **OTHER_ADMIN)
-    q = await create_questionnaire(client, respondents=1)
-    await client.post(f"/admin/api/questionnaires/{q['id']}/send")
-    (link,) = await invitation_links(stack.sink, expected=1)
+    _, link = await invite_one(client, stack.sink)
     respondent = stack.new_client()
     ids = statement_ids(await respondent_page(respondent, link))
     forged = await respondent.post(link, data={f"answer-{ids[0]}": "niet", "action": "save"},
