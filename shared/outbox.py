@@ -1,5 +1,10 @@
 """The outbox relay: publishes a service's committed events in order, once each.
 
+Each commit that writes outbox rows NOTIFYs the service's channel (a trigger, see
+``shared.db.outbox_notify_ddl``); the relay LISTENs on its own connection and publishes at
+once. A slow poll every ``interval`` stays as the safety net: for rows a crash left behind, for
+a notification missed, and while the listening connection is down.
+
 Outages only delay it: while the database is unreachable it waits at the service's database
 gate, and while NATS is away it waits for the reconnect, one log line each, no retry storm.
 """
@@ -10,6 +15,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+import psycopg
 import sqlalchemy as sa
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,11 +34,15 @@ class OutboxRelay:
                  namespace: str, interval: float, batch: int = 100) -> None:
         self.engine = engine
         self.outbox = messaging.outbox
+        self.channel = messaging.channel
         self.broker = broker
         self.stream = events_stream(namespace)
         self.interval = interval
         self.batch = batch
         self._task: asyncio.Task | None = None
+        self._listener: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+        self.listening = asyncio.Event()
         self._stopping = False
 
     async def publish_pending(self) -> int:
@@ -69,6 +79,8 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 await self._wait_for_nats()
+                # Cleared before the SELECT: a commit it cannot see yet wakes us once more.
+                self._wake.clear()
                 if await self.publish_pending() == self.batch:
                     continue
             except asyncio.CancelledError:
@@ -80,7 +92,38 @@ class OutboxRelay:
                 if self._nats_connected():
                     log.exception("outbox relay failed; retrying")
                 await asyncio.sleep(1.0)
-            await asyncio.sleep(self.interval)
+            await self._woken_or_timeout()
+
+    async def _woken_or_timeout(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.interval)
+        except TimeoutError:
+            pass
+
+    async def listen(self) -> None:
+        """Wake the relay on every notification; reconnect by itself after a lost connection."""
+        while not self._stopping:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        self._conninfo(), autocommit=True) as conn:
+                    await conn.execute(f'LISTEN "{self.channel}"')
+                    self.listening.set()
+                    self._wake.set()  # rows committed while nobody listened
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the poll covers the gap; listen again
+                self.listening.clear()
+                if is_unavailable(exc):
+                    await gate_for(self.engine).wait_until_up(exc)
+                    continue
+                log.warning("outbox relay of %s stopped listening (%r); listening again",
+                            self.channel, exc)
+                await asyncio.sleep(1.0)
+
+    def _conninfo(self) -> str:
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _nats_connected(self) -> bool:
         state = self.broker.config.connection_state
@@ -94,13 +137,15 @@ class OutboxRelay:
             await asyncio.sleep(0.5)
 
     def start(self) -> None:
+        self._listener = asyncio.create_task(self.listen(), name=f"outbox-listen-{self.channel}")
         self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.stream}")
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        for task in (self._listener, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
