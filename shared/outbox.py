@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 import psycopg
 import sqlalchemy as sa
@@ -39,6 +38,15 @@ class OutboxRelay:
         self.stream = events_stream(namespace)
         self.interval = interval
         self.batch = batch
+        # Claims and marks a batch in one statement; the mark only commits once every publish
+        # of the batch is acknowledged (an error rolls it back), so marking first is safe.
+        table = self.outbox
+        due = (sa.select(table.c.seq).where(table.c.published_at.is_(None))
+               .order_by(table.c.seq).limit(batch).with_for_update(skip_locked=True))
+        self._claim = (table.update().where(table.c.seq.in_(due.scalar_subquery()))
+                       .values(published_at=sa.func.now())
+                       .returning(table.c.seq, table.c.event_id, table.c.subject,
+                                  table.c.payload))
         self._task: asyncio.Task | None = None
         self._listener: asyncio.Task | None = None
         self._wake = asyncio.Event()
@@ -47,15 +55,8 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
-        table = self.outbox
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(
-                sa.select(table.c.seq, table.c.event_id, table.c.subject, table.c.payload)
-                .where(table.c.published_at.is_(None))
-                .order_by(table.c.seq)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )).all()
+            rows = sorted((await conn.execute(self._claim)).all(), key=lambda row: row.seq)
             for row in rows:
                 # JetStream drops a second publish with the same Nats-Msg-Id, so a crash after
                 # publishing but before this commit cannot deliver the event twice.
@@ -63,12 +64,6 @@ class OutboxRelay:
                     row.payload, row.subject, stream=self.stream, timeout=5.0,
                     headers={"Nats-Msg-Id": str(row.event_id),
                              "content-type": "application/cloudevents+json"},
-                )
-            if rows:
-                await conn.execute(
-                    table.update()
-                    .where(table.c.seq.in_([r.seq for r in rows]))
-                    .values(published_at=datetime.now(UTC))
                 )
         return len(rows)
 
