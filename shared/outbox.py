@@ -97,12 +97,17 @@ class OutboxRelay:
 
     async def listen(self) -> None:
         """Wake the relay on every notification; reconnect by itself after a lost connection."""
+        warned = False
         while not self._stopping:
             try:
+                # Keepalives: a peer gone without a word (a dead host, a dropped NAT entry)
+                # is noticed within a minute instead of leaving the relay on its poll for good.
                 async with await psycopg.AsyncConnection.connect(
-                        self._conninfo(), autocommit=True) as conn:
+                        self._conninfo(), autocommit=True, connect_timeout=5, keepalives=1,
+                        keepalives_idle=30, keepalives_interval=10, keepalives_count=3) as conn:
                     await conn.execute(f'LISTEN "{self.channel}"')
                     self.listening.set()
+                    warned = False
                     self._wake.set()  # rows committed while nobody listened
                     async for _ in conn.notifies():
                         self._wake.set()
@@ -113,8 +118,10 @@ class OutboxRelay:
                 if is_unavailable(exc):
                     await gate_for(self.engine).wait_until_up(exc)
                     continue
-                log.warning("outbox relay of %s stopped listening (%r); listening again",
-                            self.channel, exc)
+                if not warned:  # once until it listens again: the poll carries on meanwhile
+                    log.warning("outbox relay of %s cannot listen (%r); polling until it can",
+                                self.channel, exc)
+                    warned = True
                 await asyncio.sleep(1.0)
 
     def _conninfo(self) -> str:
