@@ -32,6 +32,11 @@ DROP TRIGGER IF EXISTS bare_notify ON bare_answers;
 CREATE TRIGGER bare_notify AFTER INSERT ON bare_answers FOR EACH ROW EXECUTE FUNCTION bare_notify();
 """
 
+RECORD = """
+WITH first AS (INSERT INTO bare_inbox VALUES (%(id)s, now()) ON CONFLICT DO NOTHING RETURNING id)
+INSERT INTO bare_answers SELECT id, %(payload)s FROM first
+"""
+
 
 async def serve(*, nats_url: str, database_url: str, namespace: str) -> None:
     nc = await nats.connect(nats_url)
@@ -39,9 +44,8 @@ async def serve(*, nats_url: str, database_url: str, namespace: str) -> None:
     stream = f"{namespace}-bare"
     await js.add_stream(StreamConfig(name=stream, subjects=[f"{namespace}.answer",
                                                             f"{namespace}.followup"]))
-    db = await psycopg.AsyncConnection.connect(database_url)
+    db = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
     await db.execute(SCHEMA)
-    await db.commit()
     sub = await js.pull_subscribe(f"{namespace}.answer", durable="bare", stream=stream)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -55,12 +59,8 @@ async def serve(*, nats_url: str, database_url: str, namespace: str) -> None:
             continue
         for msg in messages:
             msg_id = msg.headers["Nats-Msg-Id"]
-            async with db.transaction():
-                cur = await db.execute(
-                    "INSERT INTO bare_inbox VALUES (%s, now()) ON CONFLICT DO NOTHING", (msg_id,))
-                if cur.rowcount:
-                    await db.execute("INSERT INTO bare_answers VALUES (%s, %s)",
-                                     (msg_id, msg.data))
+            # Inbox row and payload in one statement, so one round trip is the whole transaction.
+            await db.execute(RECORD, {"id": msg_id, "payload": msg.data})
             await msg.ack()
             if msg.headers.get("Last"):
                 await js.publish(f"{namespace}.followup", msg_id.encode(), stream=stream,
