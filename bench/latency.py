@@ -24,8 +24,6 @@ import asyncio
 import sys
 import time
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from subprocess import PIPE, Popen
 
@@ -33,20 +31,11 @@ import httpx
 import nats
 
 from bench.common import Comparison, Servers, median, percentile, run_alone
-from bench.probes import Commits, arrivals, service_process, stop
-from shared.content import Answer, content
-from shared.events import (
-    AnswerGiven,
-    InvitationSent,
-    QuestionnaireCreated,
-    ResponseSubmitted,
-    ScanCompleted,
-    encode,
-    envelope,
-    subject_for,
-)
+from bench.probes import Bus, Commits, Message, arrivals, questionnaire, service_process, stop
+from shared.content import content
+from shared.events import ResponseSubmitted, ScanCompleted, subject_for
 from shared.streams import events_stream
-from shared.tokens import hash_token, new_token
+from shared.tokens import new_token
 from tests.servers import fresh_database, fresh_namespace
 
 RATE = 250  # events per second
@@ -67,9 +56,6 @@ CREATE TRIGGER bench_emitted AFTER INSERT ON responses.outbox
     FOR EACH ROW EXECUTE FUNCTION responses.bench_emitted();
 """
 
-Message = tuple[str, str, bytes]  # (key, also its Nats-Msg-Id; subject; body)
-
-
 async def at_rate(js, stream: str, messages: list[Message], commits: Commits) -> list[float]:  # noqa: ANN001
     """Publish ``messages`` at RATE; ms from each publish to its commit, after the warm-up."""
     sent: list[tuple[str, float]] = []
@@ -83,48 +69,6 @@ async def at_rate(js, stream: str, messages: list[Message], commits: Commits) ->
         print(f"  note: the publisher fell {late:.1f} s behind its schedule", file=sys.stderr)
     await commits.wait_for([k for k, _ in sent], timeout=300)
     return [(commits.seen[k] - t) * 1000 for k, t in sent[WARMUP:]]
-
-
-def questionnaire(*, total: int, tokens: list[str] | None = None,
-                  ) -> tuple[list, Callable[[str], ResponseSubmitted]]:
-    """A questionnaire's created event, an invitation for each personal link token (one if
-    none are given), and a maker of submissions keyed by invitation id. Scoring completes the
-    questionnaire once ``total`` are submitted."""
-    scan = content()
-    org, qid, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
-    setup = [QuestionnaireCreated(organisation_id=org, questionnaire_id=qid,
-                                  organisation_name="Bench", title="Bench",
-                                  content_version=scan.version,
-                                  deadline=now + timedelta(days=1), created_at=now)]
-    setup += [InvitationSent(organisation_id=org, questionnaire_id=qid,
-                             invitation_id=uuid.uuid4(), respondent_id=uuid.uuid4(),
-                             respondent_name="R", token_hash=hash_token(token),
-                             invitations_total=total, sent_at=now)
-              for token in tokens or [new_token()]]
-    answers = tuple(AnswerGiven(statement_id=s.id, answer=Answer.DEELS) for s in scan.statements)
-
-    def submitted(key: str) -> ResponseSubmitted:
-        return ResponseSubmitted(organisation_id=org, questionnaire_id=qid,
-                                 response_id=uuid.uuid4(), invitation_id=uuid.UUID(key),
-                                 content_version=scan.version, submitted_at=now, answers=answers)
-    return setup, submitted
-
-
-class Bus:
-    """This process's publisher of product events to a namespace's stream."""
-
-    def __init__(self, nc, namespace: str) -> None:  # noqa: ANN001
-        self.js, self.namespace = nc.jetstream(), namespace
-
-    def message(self, event) -> Message:  # noqa: ANN001
-        env = envelope(event, source="bench", time=datetime.now(UTC))
-        return (str(env.id), subject_for(self.namespace, type(event), event.organisation_id),
-                encode(env))
-
-    async def send(self, event) -> None:  # noqa: ANN001
-        key, subject, body = self.message(event)
-        await self.js.publish(subject, body, stream=events_stream(self.namespace),
-                              headers={"Nats-Msg-Id": key})
 
 
 async def scoring_round(servers: Servers) -> tuple[list[float], list[float]]:

@@ -1,5 +1,6 @@
-"""What the latency benchmark observes with: commits (LISTEN), arrivals on the bus, and a
-service running as its own process, as ``iso20400 serve`` runs it in production."""
+"""What the latency benchmark drives and observes with: the events an integrator publishes,
+commits (LISTEN), arrivals on the bus, and a service running as its own process, as
+``iso20400 serve`` runs it in production."""
 
 from __future__ import annotations
 
@@ -12,15 +13,31 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from bench.common import Servers
+from shared.content import Answer, content
 from shared.embedded import free_port
+from shared.events import (
+    AnswerGiven,
+    InvitationSent,
+    QuestionnaireCreated,
+    ResponseSubmitted,
+    encode,
+    envelope,
+    subject_for,
+)
+from shared.streams import events_stream
+from shared.tokens import hash_token, new_token
 from tests.servers import fresh_database, fresh_namespace, remove_namespace
+
+Message = tuple[str, str, bytes]  # (key, also its Nats-Msg-Id; subject; body)
 
 
 class Commits:
@@ -113,3 +130,45 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def questionnaire(*, total: int, tokens: list[str] | None = None,
+                  ) -> tuple[list, Callable[[str], ResponseSubmitted]]:
+    """A questionnaire's created event, an invitation for each personal link token (one if
+    none are given), and a maker of submissions keyed by invitation id. Scoring completes the
+    questionnaire once ``total`` are submitted."""
+    scan = content()
+    org, qid, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    setup = [QuestionnaireCreated(organisation_id=org, questionnaire_id=qid,
+                                  organisation_name="Bench", title="Bench",
+                                  content_version=scan.version,
+                                  deadline=now + timedelta(days=1), created_at=now)]
+    setup += [InvitationSent(organisation_id=org, questionnaire_id=qid,
+                             invitation_id=uuid.uuid4(), respondent_id=uuid.uuid4(),
+                             respondent_name="R", token_hash=hash_token(token),
+                             invitations_total=total, sent_at=now)
+              for token in tokens or [new_token()]]
+    answers = tuple(AnswerGiven(statement_id=s.id, answer=Answer.DEELS) for s in scan.statements)
+
+    def submitted(key: str) -> ResponseSubmitted:
+        return ResponseSubmitted(organisation_id=org, questionnaire_id=qid,
+                                 response_id=uuid.uuid4(), invitation_id=uuid.UUID(key),
+                                 content_version=scan.version, submitted_at=now, answers=answers)
+    return setup, submitted
+
+
+class Bus:
+    """This process's publisher of product events to a namespace's stream."""
+
+    def __init__(self, nc, namespace: str) -> None:  # noqa: ANN001
+        self.js, self.namespace = nc.jetstream(), namespace
+
+    def message(self, event) -> Message:  # noqa: ANN001
+        env = envelope(event, source="bench", time=datetime.now(UTC))
+        return (str(env.id), subject_for(self.namespace, type(event), event.organisation_id),
+                encode(env))
+
+    async def send(self, event) -> None:  # noqa: ANN001
+        key, subject, body = self.message(event)
+        await self.js.publish(subject, body, stream=events_stream(self.namespace),
+                              headers={"Nats-Msg-Id": key})
