@@ -56,14 +56,17 @@ class _Worker:
             self.process.kill()
         self.process = None
 
-    async def stop(self, timeout: float = 5.0) -> None:
+    async def stop(self, timeout: float = 1.0) -> None:
+        """An idle worker ends when its stdin closes; a busy one is killed after ``timeout``:
+        the event it renders for is not acked, so it comes back."""
         if self.process is None:
             return
         self.process.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), timeout)
         except TimeoutError:
-            self.kill()
+            self.process.kill()
+            await self.process.wait()
         self.process = None
 
 
