@@ -35,10 +35,16 @@ from services.documents import domain
 from services.documents.handlers import report_html
 from services.documents.render import WORKER, PdfRenderer
 from services.scoring.rules import RespondentAnswers, score_scan
-from shared.content import Answer, content
 from shared.bus import events_stream
+from shared.content import Answer, content
 from shared.db import make_engine
-from shared.events import DocumentGenerated, ScanCompleted, encode, envelope, subject_for
+from shared.events import (
+    DocumentGenerated,
+    ScanCompleted,
+    encode,
+    envelope,
+    subject_for,
+)
 from shared.runtime import build_app, make_broker
 from shared.settings import Settings
 from shared.web import templates
