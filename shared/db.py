@@ -72,16 +72,17 @@ class Messaging:
         )
         return env
 
-    async def first_time(self, conn: AsyncConnection, *, consumer: str,
-                         event_id: uuid.UUID, now: datetime) -> bool:
-        """Record that ``consumer`` handles ``event_id``; False when it already did."""
+    async def first_times(self, conn: AsyncConnection, *, consumer: str,
+                          event_ids: list[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+        """Record that ``consumer`` handles ``event_ids``; returns those it had not handled."""
         stmt = (
             pg.insert(self.inbox)
-            .values(consumer=consumer, event_id=event_id, handled_at=now)
+            .values([{"consumer": consumer, "event_id": event_id, "handled_at": now}
+                     for event_id in event_ids])
             .on_conflict_do_nothing()
             .returning(self.inbox.c.event_id)
         )
-        return (await conn.execute(stmt)).first() is not None
+        return set((await conn.execute(stmt)).scalars())
 
 
 def run_migrations(database_url: str, *, schema: str, migrations: Path) -> None:
