@@ -7,6 +7,7 @@ from pathlib import Path
 from faststream.nats import NatsBroker
 
 from services.scoring import api, handlers, store
+from shared.content import content
 from shared.db import Messaging, make_engine, run_migrations
 from shared.runtime import ServiceParts, consumer_for
 from shared.settings import Settings
@@ -22,8 +23,12 @@ def migrate(settings: Settings) -> None:
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     engine = make_engine(settings.database_url)
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
+
+    async def start() -> None:
+        content()  # read and checked once here, not under the lock of the first completion
+
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,
         nats=handlers.build_router(consumer_for(engine, messaging, broker, settings)),
-        http=api.build_router(engine=engine),
+        http=api.build_router(engine=engine), on_start=start,
     )

@@ -38,7 +38,7 @@ def build_router(consumer: Consumer) -> NatsRouter:
             organisation_id=q.organisation_id, questionnaire_id=q.id,
             organisation_name=q.organisation_name, title=q.title,
             content=content(q.content_version),
-            responses=[domain.ScoredResponse(invitation_id=r.invitation_id, answers=r.answers)
+            responses=[domain.ScoredResponse(invitation_id=r.invitation_id, answers=r.answer_map)
                        for r in await store.answers_of(conn, q.id)],
             invitations_total=q.invitations_total, reason=reason, now=now,
         )
@@ -80,6 +80,7 @@ def build_router(consumer: Consumer) -> NatsRouter:
             {"invitation_id": e.invitation_id, "response_id": e.response_id,
              "questionnaire_id": e.questionnaire_id, "organisation_id": e.organisation_id,
              "answers": e.model_dump(mode="json", include={"answers"})["answers"],
+             "answer_map": {a.statement_id: a.answer.value for a in e.answers},
              "percent": domain.response_percent(e.answers), "scored_at": now}
             for e in submitted
             # a late response after the admin closed the scan is kept out of the result

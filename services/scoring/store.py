@@ -36,6 +36,8 @@ scored_responses = sa.Table(
     sa.Column("questionnaire_id", UUID, nullable=False, index=True),
     sa.Column("organisation_id", UUID, nullable=False),
     sa.Column("answers", pg.JSONB, nullable=False),
+    # statement id -> answer: all that completion reads, so it need not unpack ``answers``
+    sa.Column("answer_map", pg.JSONB, nullable=False),
     sa.Column("percent", sa.Float),
     sa.Column("scored_at", TS, nullable=False),
 )
@@ -110,22 +112,9 @@ async def raise_invitations_total(conn: AsyncConnection,
 
 
 async def answers_of(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN201
-    """Each response's answers as stored (statement id -> answer), in invitation order.
-
-    PostgreSQL picks the two fields scoring needs out of the stored JSON; they were validated
-    when the response arrived, so they are not validated again here.
-    """
-    answer = sa.func.jsonb_array_elements(scored_responses.c.answers).table_valued(
-        sa.column("value", pg.JSONB)).alias("answer")
-    answers = (
-        sa.select(sa.func.coalesce(
-            sa.func.jsonb_object_agg(answer.c.value["statement_id"].astext,
-                                     answer.c.value["answer"].astext),
-            sa.cast(sa.literal("{}"), pg.JSONB), type_=pg.JSONB))
-        .select_from(answer).scalar_subquery()
-    )
+    """Each response's answers as stored (statement id -> answer), in invitation order."""
     return (await conn.execute(
-        sa.select(scored_responses.c.invitation_id, answers.label("answers"))
+        sa.select(scored_responses.c.invitation_id, scored_responses.c.answer_map)
         .where(scored_responses.c.questionnaire_id == questionnaire_id)
         .order_by(scored_responses.c.invitation_id)
     )).all()
