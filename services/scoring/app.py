@@ -21,7 +21,9 @@ def migrate(settings: Settings) -> None:
 
 
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
-    engine = make_engine(settings.database_url)
+    # Scoring's consumers and relay all go through the gate; after a database restart its one
+    # API route may answer 503 once, which a caller retries.
+    engine = make_engine(settings.database_url, pre_ping=False)
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
 
     async def start() -> None:
