@@ -7,7 +7,7 @@ from pathlib import Path
 from faststream.nats import NatsBroker
 
 from services.scoring import api, handlers, store
-from shared.content import content
+from shared.content import CURRENT_VERSION, content
 from shared.db import Messaging, make_engine, run_migrations
 from shared.runtime import ServiceParts, consumer_for
 from shared.settings import Settings
@@ -27,7 +27,9 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
 
     async def start() -> None:
-        content()  # read and checked once here, not under the lock of the first completion
+        # Read and checked once here, not under the lock of the first completion (which asks
+        # by version, and the cache keys on the arguments as given).
+        content(CURRENT_VERSION)
 
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,
