@@ -22,22 +22,20 @@ consumer uses ``AckPolicy.MANUAL`` and decides itself what happens to a message:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
 from faststream.nats.annotations import NatsMessage
-from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import Messaging
 from shared.dead_letters import DeadLetter, dead_letter, dead_letter_id
+from shared.deliveries import Delivery, kept_alive, settle, waiting_behind
 from shared.events import CloudEvent, E, Event, MalformedEvent, decode, subject_for
 from shared.gate import gate_for, is_unavailable
 from shared.streams import dead_letter_stream, events_stream
@@ -54,11 +52,6 @@ MAX_UNAVAILABLE_RETRIES = 50
 Handler = Callable[[AsyncConnection, E, CloudEvent], Awaitable[None]]
 # Gets the events of a batch that were not handled before, in the order they arrived.
 BatchHandler = Callable[[AsyncConnection, list[tuple[E, CloudEvent]]], Awaitable[None]]
-
-# A batch asks only for messages the server said were waiting, and the server answers at once
-# with those it still has; this bounds the wait should it not.
-DRAIN_TIMEOUT = 0.5
-
 
 @dataclass(frozen=True)
 class Consumer:
@@ -79,30 +72,6 @@ class Consumer:
 
     def consumer_config(self) -> ConsumerConfig:
         return ConsumerConfig(ack_wait=self.ack_wait, max_deliver=-1, max_ack_pending=100)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One JetStream message, settled on its own whether FastStream or a batch fetch brought it
-    (the same calls as FastStream's message, so dead letters take either)."""
-
-    raw_message: Msg
-
-    @property
-    def body(self) -> bytes:
-        return self.raw_message.data
-
-    async def ack(self) -> None:
-        await self.raw_message.ack()
-
-    async def nack(self, *, delay: float) -> None:
-        await self.raw_message.nak(delay=delay)
-
-    async def reject(self) -> None:
-        await self.raw_message.term()
-
-    async def in_progress(self) -> None:
-        await self.raw_message.in_progress()
 
 
 @dataclass(frozen=True)
@@ -153,31 +122,14 @@ def _subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: t
     @subscriber
     async def consume(message: NatsMessage) -> None:
         first = message.raw_message
-        waiting = await _waiting_behind(subscriber, first, limit=batch_size - 1)
+        waiting = await waiting_behind(subscriber, first, limit=batch_size - 1)
         batch = []
         for delivery in map(Delivery, [first, *waiting]):
             if (decoded := await _decoded_or_dead(consumer, name, delivery, event)) is not None:
                 batch.append(decoded)
         if batch:
-            async with _kept_alive([d.delivery for d in batch], consumer.ack_wait / 3):
+            async with kept_alive([d.delivery for d in batch], consumer.ack_wait / 3):
                 await _handle_batch(consumer, name, batch, handler)
-
-
-async def _waiting_behind(subscriber, first: Msg, *, limit: int) -> list[Msg]:  # noqa: ANN001
-    """The messages that were already waiting behind ``first``, up to ``limit``.
-
-    FastStream's own batch subscription keeps fetching until its batch is full or its timeout
-    passes, which at a low rate is pure latency. Here FastStream delivers the first message as
-    usual and the rest come from the same pull subscription only if the server said they were
-    there (nats-py returns a fetch as soon as messages are available).
-    """
-    pending = min(first.metadata.num_pending or 0, limit)
-    if pending <= 0 or subscriber.subscription is None:
-        return []
-    try:
-        return await subscriber.subscription.fetch(batch=pending, timeout=DRAIN_TIMEOUT)
-    except Exception:  # noqa: BLE001 - a timeout, or NATS away: what was fetched comes back
-        return []
 
 
 async def _decoded_or_dead(consumer: Consumer, name: str, delivery: Delivery,
@@ -216,7 +168,7 @@ async def _handle_batch(consumer: Consumer, name: str, batch: list[Decoded],
         return
     for decoded in batch:
         consumer.failures.pop((name, decoded.delivery.raw_message.metadata.sequence.stream), None)
-        await _settle(decoded.delivery.ack())
+        await settle(decoded.delivery.ack())
 
 
 async def _retry_or_give_up(consumer: Consumer, name: str, message, env: CloudEvent,  # noqa: ANN001
@@ -226,7 +178,7 @@ async def _retry_or_give_up(consumer: Consumer, name: str, message, env: CloudEv
     if failures < consumer.max_deliveries:
         log.warning("%s failed on event %s (attempt %d): %r", name, env.id, failures, exc)
         delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1]
-        await _settle(message.nack(delay=delay))
+        await settle(message.nack(delay=delay))
         return
     log.error("%s gives up on event %s after %d attempts", name, env.id, failures,
               exc_info=exc)
@@ -250,15 +202,15 @@ def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: s
         letter = DeadLetter.from_message(raw.metadata.sequence.stream, None, raw.headers,
                                          message.body)
         letter_id = dead_letter_id(consumer.namespace, letter.sequence)
-        async with _kept_alive([message], consumer.ack_wait / 3):
+        async with kept_alive([message], consumer.ack_wait / 3):
             try:
                 await _handle_once(consumer, name, [letter_id],
                                    lambda conn, _: handler(conn, letter))
             except Exception as exc:  # noqa: BLE001 - a dead letter cannot be dead-lettered
                 log.exception("%s failed on dead letter %s: %r", name, letter.sequence, exc)
-                await _settle(message.nack(delay=BACKOFF_SECONDS[-1]))
+                await settle(message.nack(delay=BACKOFF_SECONDS[-1]))
                 return
-        await _settle(message.ack())
+        await settle(message.ack())
 
 
 def _durable(router: NatsRouter, consumer: Consumer, *, name: str, subject: str, stream: str,
@@ -300,33 +252,6 @@ async def _handle_once(consumer: Consumer, name: str, event_ids: list[uuid.UUID]
     raise RuntimeError(f"{MAX_UNAVAILABLE_RETRIES} connection errors while the database answered")
 
 
-@asynccontextmanager
-async def _kept_alive(messages: list, interval: float):  # noqa: ANN202
-    """Tell the server the messages are still being worked on (a PDF, a database outage), so
-    that a short ack_wait only hands a crashed worker's messages to another one."""
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            for message in messages:
-                try:
-                    await message.in_progress()
-                except Exception:  # noqa: BLE001 - NATS away: the message comes back if it must
-                    pass
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-
-
 async def _dead_letter(consumer: Consumer, name: str, message, *, reason: str) -> None:  # noqa: ANN001
     await dead_letter(consumer.broker, message, namespace=consumer.namespace, consumer=name,
                       reason=reason, now=consumer.clock())
-
-
-async def _settle(call: Awaitable[None]) -> None:
-    try:
-        await call
-    except Exception as exc:  # noqa: BLE001 - the server redelivers an unsettled message
-        log.warning("could not settle a message with NATS: %r", exc)
