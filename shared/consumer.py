@@ -3,24 +3,28 @@
 FastStream 0.7 terminates a message whose handler raises unless told otherwise, so every
 consumer uses ``AckPolicy.MANUAL`` and decides itself what happens to a message:
 
-* handled: the effect and the event id (the inbox) commit in one transaction, then the ack;
+* handled: the effect and the event id (the inbox) commit in one transaction, then the ack.
+  A batch consumer (``subscribe_batch``) takes the messages already waiting behind the one
+  delivered and handles them all in one transaction, each with its own inbox row, and acks
+  each after that commit;
 * the database is unreachable: not the message's fault. The handler waits at the service's
-  database gate, keeps the message alive meanwhile and tries the same delivery again; the
-  subscription pulls nothing else while it waits (one message at a time);
-* the handler failed: nak with back-off, and dead-letter it after ``max_deliveries`` failures.
-  Failures are counted here, not by the server: a NATS restart or a killed worker also causes
-  redeliveries, and those must not push a good event towards the dead letters. The server's
-  delivery count is only a backstop against a message that crashes every worker it reaches;
-* malformed, or its subject names another organisation than its envelope: dead-lettered at once.
+  database gate, keeps its messages alive meanwhile and tries the same delivery again; the
+  subscription pulls nothing else while it waits (one message or batch at a time);
+* the handler failed: a batch is handled again one message at a time, so that only the message
+  at fault fails. That one is nacked with back-off and dead-lettered after ``max_deliveries``
+  failures. Failures are counted here, not by the server: a NATS restart or a killed worker
+  also causes redeliveries, and those must not push a good event towards the dead letters.
+  The server's delivery count is only a backstop against a message that crashes every worker
+  it reaches;
+* malformed, or its subject names another organisation than its envelope: dead-lettered at
+  once, alone; the rest of its batch goes on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -31,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import Messaging
 from shared.dead_letters import DeadLetter, dead_letter, dead_letter_id
-from shared.events import CloudEvent, E, MalformedEvent, decode, subject_for
+from shared.deliveries import Delivery, kept_alive, settle, waiting_behind
+from shared.events import CloudEvent, E, Event, MalformedEvent, decode, subject_for
 from shared.gate import gate_for, is_unavailable
 from shared.streams import dead_letter_stream, events_stream
 
@@ -45,8 +50,10 @@ REDELIVERY_ALLOWANCE = 20
 MAX_UNAVAILABLE_RETRIES = 50
 
 Handler = Callable[[AsyncConnection, E, CloudEvent], Awaitable[None]]
+# Slow work done before the handler's transaction (see ``subscribe``).
 Prepare = Callable[[E, CloudEvent], Awaitable[object]]
-
+# Gets the events of a batch that were not handled before, in the order they arrived.
+BatchHandler = Callable[[AsyncConnection, list[tuple[E, CloudEvent]]], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Consumer:
@@ -58,6 +65,9 @@ class Consumer:
     namespace: str
     max_deliveries: int
     ack_wait: float = 30.0
+    # Messages a batch consumer handles in one transaction at most; at 50, two workers sharing
+    # a consumer (max_ack_pending 100) can both have a batch in hand.
+    batch_size: int = 50
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Handler failures per (consumer name, stream sequence), for this process's deliveries.
     failures: dict[tuple[str, int], int] = field(default_factory=dict, compare=False)
@@ -66,40 +76,109 @@ class Consumer:
         return ConsumerConfig(ack_wait=self.ack_wait, max_deliver=-1, max_ack_pending=100)
 
 
+@dataclass(frozen=True)
+class Decoded:
+    delivery: Delivery
+    envelope: CloudEvent
+    payload: Event
+
+
 def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
               handler: Handler, prepare: Prepare | None = None) -> None:
-    """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once.
+    """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once,
+    one message per transaction.
 
     ``prepare``, if given, runs first and outside any transaction, for slow work the handler's
     transaction must not wait on (rendering PDFs); the handler then gets what it returned in
     place of the event. It may run again for an event already handled, and fails like a handler.
     """
-    name = f"{consumer.messaging.service}-{purpose}"
+    _subscribe(router, consumer, purpose=purpose, event=event, handler=each_in_turn(handler),
+               batch_size=1, prepare=prepare)
 
-    @_durable(router, consumer, name=name, subject=subject_for(consumer.namespace, event),
-              stream=events_stream(consumer.namespace),
-              description=f"{consumer.messaging.service} handles {event.name} to {purpose}")
+
+def each_in_turn(handler: Handler) -> BatchHandler:
+    """A batch handler that gives the batch's events to ``handler`` one after the other, in the
+    batch's one transaction (for events that gain little from multi-row statements)."""
+    async def handle(conn: AsyncConnection, events: list[tuple[E, CloudEvent]]) -> None:
+        for payload, env in events:
+            await handler(conn, payload, env)
+
+    return handle
+
+
+def subscribe_batch(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
+                    handler: BatchHandler) -> None:
+    """Like ``subscribe``, but ``handler`` gets up to ``consumer.batch_size`` events in one
+    transaction: the messages already waiting when one arrives (never waiting for more).
+
+    The guarantees hold per message: each is recorded in the inbox, acked after the commit, and
+    dead-lettered alone, because a batch that fails is handled again one message at a time.
+    """
+    _subscribe(router, consumer, purpose=purpose, event=event, handler=handler,
+               batch_size=consumer.batch_size)
+
+
+def _subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
+               handler: BatchHandler, batch_size: int, prepare: Prepare | None = None) -> None:
+    name = f"{consumer.messaging.service}-{purpose}"
+    subscriber = _durable(
+        router, consumer, name=name, subject=subject_for(consumer.namespace, event),
+        stream=events_stream(consumer.namespace),
+        description=f"{consumer.messaging.service} handles {event.name} to {purpose}")
+
+    @subscriber
     async def consume(message: NatsMessage) -> None:
-        raw = message.raw_message
-        if raw.metadata.num_delivered > consumer.max_deliveries + REDELIVERY_ALLOWANCE:
-            await _dead_letter(consumer, name, message, reason=(
-                f"delivered {raw.metadata.num_delivered} times without being handled"))
+        first = message.raw_message
+        waiting = await waiting_behind(subscriber, first, limit=batch_size - 1)
+        batch = []
+        for delivery in map(Delivery, [first, *waiting]):
+            if (decoded := await _decoded_or_dead(consumer, name, delivery, event)) is not None:
+                batch.append(decoded)
+        if batch:
+            async with kept_alive([d.delivery for d in batch], consumer.ack_wait / 3):
+                await _handle_batch(consumer, name, batch, handler, prepare)
+
+
+async def _decoded_or_dead(consumer: Consumer, name: str, delivery: Delivery,
+                           event: type[E]) -> Decoded | None:
+    """The message's event, or None once a message that can never be handled is dead-lettered."""
+    raw = delivery.raw_message
+    if raw.metadata.num_delivered > consumer.max_deliveries + REDELIVERY_ALLOWANCE:
+        await _dead_letter(consumer, name, delivery, reason=(
+            f"delivered {raw.metadata.num_delivered} times without being handled"))
+        return None
+    try:
+        env, payload = decode(delivery.body, event, subject=raw.subject)
+    except MalformedEvent as exc:
+        await _dead_letter(consumer, name, delivery, reason=f"malformed: {exc}")
+        return None
+    return Decoded(delivery=delivery, envelope=env, payload=payload)
+
+
+async def _handle_batch(consumer: Consumer, name: str, batch: list[Decoded],
+                        handler: BatchHandler, prepare: Prepare | None = None) -> None:
+    """Handle ``batch`` in one transaction and ack each message; if that fails, handle each
+    message alone, so that one bad message is retried and dead-lettered by itself."""
+    try:
+        work = [d.payload if prepare is None else await prepare(d.payload, d.envelope)
+                for d in batch]
+
+        async def effect(conn: AsyncConnection, fresh: list[int]) -> None:
+            await handler(conn, [(work[n], batch[n].envelope) for n in fresh])
+
+        await _handle_once(consumer, name, [d.envelope.id for d in batch], effect)
+    except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+        if len(batch) > 1:
+            log.warning("%s failed on a batch of %d (%r); handling them one by one",
+                        name, len(batch), exc)
+            for decoded in batch:
+                await _handle_batch(consumer, name, [decoded], handler, prepare)
             return
-        try:
-            env, payload = decode(message.body, event, subject=raw.subject)
-        except MalformedEvent as exc:
-            await _dead_letter(consumer, name, message, reason=f"malformed: {exc}")
-            return
-        async with _kept_alive(message, consumer.ack_wait / 3):
-            try:
-                work = payload if prepare is None else await prepare(payload, env)
-                await _handle_once(consumer, name, env.id,
-                                   lambda conn: handler(conn, work, env))
-            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-                await _retry_or_give_up(consumer, name, message, env, exc)
-                return
-        consumer.failures.pop((name, raw.metadata.sequence.stream), None)
-        await _settle(message.ack())
+        await _retry_or_give_up(consumer, name, batch[0].delivery, batch[0].envelope, exc)
+        return
+    for decoded in batch:
+        consumer.failures.pop((name, decoded.delivery.raw_message.metadata.sequence.stream), None)
+        await settle(decoded.delivery.ack())
 
 
 async def _retry_or_give_up(consumer: Consumer, name: str, message, env: CloudEvent,  # noqa: ANN001
@@ -109,7 +188,7 @@ async def _retry_or_give_up(consumer: Consumer, name: str, message, env: CloudEv
     if failures < consumer.max_deliveries:
         log.warning("%s failed on event %s (attempt %d): %r", name, env.id, failures, exc)
         delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1]
-        await _settle(message.nack(delay=delay))
+        await settle(message.nack(delay=delay))
         return
     log.error("%s gives up on event %s after %d attempts", name, env.id, failures,
               exc_info=exc)
@@ -133,20 +212,21 @@ def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: s
         letter = DeadLetter.from_message(raw.metadata.sequence.stream, None, raw.headers,
                                          message.body)
         letter_id = dead_letter_id(consumer.namespace, letter.sequence)
-        async with _kept_alive(message, consumer.ack_wait / 3):
+        async with kept_alive([message], consumer.ack_wait / 3):
             try:
-                await _handle_once(consumer, name, letter_id,
-                                   lambda conn: handler(conn, letter))
+                await _handle_once(consumer, name, [letter_id],
+                                   lambda conn, _: handler(conn, letter))
             except Exception as exc:  # noqa: BLE001 - a dead letter cannot be dead-lettered
                 log.exception("%s failed on dead letter %s: %r", name, letter.sequence, exc)
-                await _settle(message.nack(delay=BACKOFF_SECONDS[-1]))
+                await settle(message.nack(delay=BACKOFF_SECONDS[-1]))
                 return
-        await _settle(message.ack())
+        await settle(message.ack())
 
 
 def _durable(router: NatsRouter, consumer: Consumer, *, name: str, subject: str, stream: str,
              description: str):  # noqa: ANN202 - FastStream's subscriber decorator
-    """Every subscription here: a durable pull consumer, one message at a time, manual acks."""
+    """Every subscription here: a durable pull consumer, one message delivered at a time,
+    manual acks."""
     return router.subscriber(
         subject, stream=JStream(name=stream, declare=False), durable=name,
         pull_sub=PullSub(batch_size=1, timeout=5.0), config=consumer.consumer_config(),
@@ -154,9 +234,10 @@ def _durable(router: NatsRouter, consumer: Consumer, *, name: str, subject: str,
     )
 
 
-async def _handle_once(consumer: Consumer, name: str, event_id: uuid.UUID,
-                       effect: Callable[[AsyncConnection], Awaitable[None]]) -> None:
-    """Run ``effect`` and record the event in the inbox, in one transaction; skip a repeat.
+async def _handle_once(consumer: Consumer, name: str, event_ids: list[uuid.UUID],
+                       effect: Callable[[AsyncConnection, list[int]], Awaitable[None]]) -> None:
+    """Record the events in the inbox and run ``effect`` for those not seen before (their
+    positions in ``event_ids``), in one transaction; an event seen before is skipped.
 
     While the database is unreachable this waits and then tries again, for as long as it takes.
     """
@@ -164,10 +245,15 @@ async def _handle_once(consumer: Consumer, name: str, event_id: uuid.UUID,
     for _ in range(MAX_UNAVAILABLE_RETRIES):
         try:
             async with consumer.engine.begin() as conn:
-                if await consumer.messaging.first_time(
-                    conn, consumer=name, event_id=event_id, now=consumer.clock()
-                ):
-                    await effect(conn)
+                new = await consumer.messaging.first_times(
+                    conn, consumer=name, event_ids=event_ids, now=consumer.clock())
+                fresh = []
+                for n, event_id in enumerate(event_ids):
+                    if event_id in new:
+                        new.remove(event_id)  # the same event twice in a batch: handled once
+                        fresh.append(n)
+                if fresh:
+                    await effect(conn, fresh)
             return
         except Exception as exc:
             if not is_unavailable(exc):
@@ -176,32 +262,6 @@ async def _handle_once(consumer: Consumer, name: str, event_id: uuid.UUID,
     raise RuntimeError(f"{MAX_UNAVAILABLE_RETRIES} connection errors while the database answered")
 
 
-@asynccontextmanager
-async def _kept_alive(message, interval: float):  # noqa: ANN001, ANN202
-    """Tell the server the message is still being worked on (a PDF, a database outage), so that
-    a short ack_wait only hands a crashed worker's message to another one."""
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await message.in_progress()
-            except Exception:  # noqa: BLE001 - NATS away: the message comes back if it must
-                pass
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-
-
 async def _dead_letter(consumer: Consumer, name: str, message, *, reason: str) -> None:  # noqa: ANN001
     await dead_letter(consumer.broker, message, namespace=consumer.namespace, consumer=name,
                       reason=reason, now=consumer.clock())
-
-
-async def _settle(call: Awaitable[None]) -> None:
-    try:
-        await call
-    except Exception as exc:  # noqa: BLE001 - the server redelivers an unsettled message
-        log.warning("could not settle a message with NATS: %r", exc)

@@ -89,7 +89,7 @@ def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
                  settings: Settings) -> Consumer:
     return Consumer(engine=engine, messaging=messaging, broker=broker,
                     namespace=settings.bus_namespace, max_deliveries=settings.max_deliveries,
-                    ack_wait=settings.ack_wait, clock=utcnow)
+                    ack_wait=settings.ack_wait, batch_size=settings.batch_size, clock=utcnow)
 
 
 def build_app(settings: Settings, broker: NatsBroker, services: Sequence[ServiceParts],

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     mail_from: str = "ISO 20400 Scan <scan@iso20400.example>"
     document_workers: int = Field(default=2, ge=1, le=16)
     max_deliveries: int = Field(default=5, ge=1, le=50)
+    batch_size: int = Field(default=50, ge=1, le=100, description="Events a batch consumer "
+                            "handles in one transaction at most")
     ack_wait: float = Field(default=30.0, ge=1, description="Seconds before an unacked event is "
                             "redelivered (a worker that died); busy handlers extend it")
     stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a NATS cluster")

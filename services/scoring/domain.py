@@ -7,7 +7,7 @@ The scoring model itself (statement, theme, clause and overall scores and levels
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -48,18 +48,23 @@ def completion_reason(state: QuestionnaireState) -> CompletionReason | None:
 @dataclass(frozen=True)
 class ScoredResponse:
     invitation_id: uuid.UUID
-    answers: tuple[AnswerGiven, ...]
+    # statement id -> answer as stored; stored answers were validated when they arrived
+    answers: Mapping[str, str]
+
+
+_ANSWERS = {answer.value: answer for answer in Answer}
 
 
 def scan_completed(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UUID,
                    organisation_name: str, title: str, content: ScanContent,
                    responses: Sequence[ScoredResponse], invitations_total: int,
                    reason: CompletionReason, now: datetime) -> ScanCompleted:
+    known = content.statement_ids
     result = score_scan(content, [
         RespondentAnswers(
             respondent_id=str(r.invitation_id),
-            answers={a.statement_id: Answer(a.answer) for a in r.answers
-                     if a.statement_id in content.statement_ids},
+            answers={statement_id: _ANSWERS[answer] for statement_id, answer in r.answers.items()
+                     if statement_id in known},
         )
         for r in responses
     ])

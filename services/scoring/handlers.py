@@ -6,14 +6,12 @@ import uuid
 
 import sqlalchemy as sa
 from faststream.nats import NatsRouter
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scoring import domain, store
-from shared.bus import Consumer, subscribe
+from shared.bus import Consumer, each_in_turn, subscribe_batch
 from shared.content import content
 from shared.events import (
-    AnswerGiven,
     CloudEvent,
     InvitationSent,
     QuestionnaireClosed,
@@ -29,22 +27,19 @@ def build_router(consumer: Consumer) -> NatsRouter:
     async def complete_if_due(conn: AsyncConnection, q) -> None:  # noqa: ANN001
         state = domain.QuestionnaireState(
             known=q.content_version is not None, invitations_total=q.invitations_total,
-            submitted=await store.submitted_count(conn, q.id),
-            closed=q.closed_at is not None, completed=q.completed_at is not None,
+            submitted=q.submitted, closed=q.closed_at is not None,
+            completed=q.completed_at is not None,
         )
         reason = domain.completion_reason(state)
         if reason is None:
             return
         now = clock()
-        rows = await store.responses_of(conn, q.id)
         event = domain.scan_completed(
             organisation_id=q.organisation_id, questionnaire_id=q.id,
             organisation_name=q.organisation_name, title=q.title,
             content=content(q.content_version),
-            responses=[domain.ScoredResponse(
-                invitation_id=r.invitation_id,
-                answers=tuple(AnswerGiven.model_validate(a) for a in r.answers))
-                for r in rows],
+            responses=[domain.ScoredResponse(invitation_id=r.invitation_id, answers=r.answer_map)
+                       for r in await store.answers_of(conn, q.id)],
             invitations_total=q.invitations_total, reason=reason, now=now,
         )
         await conn.execute(store.scan_results.insert().values(
@@ -63,28 +58,36 @@ def build_router(consumer: Consumer) -> NatsRouter:
                                    title=event.title, content_version=event.content_version))
         await complete_if_due(conn, await _reload(conn, event.questionnaire_id))
 
-    async def on_invitation_sent(conn: AsyncConnection, event: InvitationSent,
-                                 envelope: CloudEvent) -> None:
-        await store.lock_questionnaire(conn, event.questionnaire_id, event.organisation_id)
-        await conn.execute(
-            store.questionnaires.update()
-            .where(store.questionnaires.c.id == event.questionnaire_id)
-            .values(invitations_total=sa.func.greatest(
-                store.questionnaires.c.invitations_total, event.invitations_total)))
-        await complete_if_due(conn, await _reload(conn, event.questionnaire_id))
+    async def on_invitations_sent(
+            conn: AsyncConnection, events: list[tuple[InvitationSent, CloudEvent]]) -> None:
+        sent = [event for event, _ in events]
+        await store.lock_questionnaires(
+            conn, {e.questionnaire_id: e.organisation_id for e in sent})
+        totals: dict[uuid.UUID, int] = {}
+        for e in sent:
+            totals[e.questionnaire_id] = max(totals.get(e.questionnaire_id, 0),
+                                             e.invitations_total)
+        for q in await store.raise_invitations_total(conn, totals):
+            await complete_if_due(conn, q)
 
-    async def on_response_submitted(conn: AsyncConnection, event: ResponseSubmitted,
-                                    envelope: CloudEvent) -> None:
-        q = await store.lock_questionnaire(conn, event.questionnaire_id, event.organisation_id)
-        if q.completed_at is not None:
-            return  # a late response after the admin closed the scan is kept out of the result
-        await conn.execute(pg.insert(store.scored_responses).values(
-            invitation_id=event.invitation_id, response_id=event.response_id,
-            questionnaire_id=event.questionnaire_id, organisation_id=event.organisation_id,
-            answers=[a.model_dump(mode="json") for a in event.answers],
-            percent=domain.response_percent(event.answers), scored_at=clock(),
-        ).on_conflict_do_nothing())
-        await complete_if_due(conn, q)
+    async def on_responses_submitted(
+            conn: AsyncConnection, events: list[tuple[ResponseSubmitted, CloudEvent]]) -> None:
+        submitted = [event for event, _ in events]
+        locked = await store.lock_questionnaires(
+            conn, {e.questionnaire_id: e.organisation_id for e in submitted})
+        now = clock()
+        updated = await store.add_responses(conn, [
+            {"invitation_id": e.invitation_id, "response_id": e.response_id,
+             "questionnaire_id": e.questionnaire_id, "organisation_id": e.organisation_id,
+             "answers": e.model_dump(mode="json", include={"answers"})["answers"],
+             "answer_map": {a.statement_id: a.answer.value for a in e.answers},
+             "percent": domain.response_percent(e.answers), "scored_at": now}
+            for e in submitted
+            # a late response after the admin closed the scan is kept out of the result
+            if locked[e.questionnaire_id].completed_at is None
+        ])
+        for q in updated:
+            await complete_if_due(conn, q)
 
     async def on_questionnaire_closed(conn: AsyncConnection, event: QuestionnaireClosed,
                                       envelope: CloudEvent) -> None:
@@ -96,14 +99,16 @@ def build_router(consumer: Consumer) -> NatsRouter:
         await complete_if_due(conn, await _reload(conn, event.questionnaire_id))
 
     router = NatsRouter()
-    subscribe(router, consumer, purpose="track-questionnaires", event=QuestionnaireCreated,
-              handler=on_questionnaire_created)
-    subscribe(router, consumer, purpose="track-invitations", event=InvitationSent,
-              handler=on_invitation_sent)
-    subscribe(router, consumer, purpose="score-responses", event=ResponseSubmitted,
-              handler=on_response_submitted)
-    subscribe(router, consumer, purpose="track-closures", event=QuestionnaireClosed,
-              handler=on_questionnaire_closed)
+    # Every consumer here takes the messages waiting for it in one transaction; invitations and
+    # responses come in numbers worth multi-row statements.
+    subscribe_batch(router, consumer, purpose="track-questionnaires", event=QuestionnaireCreated,
+                    handler=each_in_turn(on_questionnaire_created))
+    subscribe_batch(router, consumer, purpose="track-invitations", event=InvitationSent,
+                    handler=on_invitations_sent)
+    subscribe_batch(router, consumer, purpose="score-responses", event=ResponseSubmitted,
+                    handler=on_responses_submitted)
+    subscribe_batch(router, consumer, purpose="track-closures", event=QuestionnaireClosed,
+                    handler=each_in_turn(on_questionnaire_closed))
     return router
 
 

@@ -33,7 +33,9 @@ def postgres_url(own_postgres):  # noqa: ANN001, ANN201, F811
 
 
 async def test_postgresql_down_for_90_seconds_delays_the_scans_and_loses_nothing(
-        processes, mail_sink, settings, own_postgres, nats_url):  # noqa: F811
+        processes, mail_sink, settings, own_postgres, nats_url, monkeypatch):  # noqa: F811
+    # Small batches, so that the backlog takes several and the outage can fall between them.
+    monkeypatch.setenv("ISO20400_BATCH_SIZE", "5")
     work = Workload(processes, mail_sink, settings)
     await work.create_and_invite()
     total = QUESTIONNAIRES * RESPONDENTS

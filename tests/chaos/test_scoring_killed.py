@@ -3,7 +3,6 @@ scored once and the scan completes exactly once."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -26,7 +25,9 @@ async def count(engine, sql: str, **params) -> int:  # noqa: ANN001
 
 
 async def test_killing_scoring_mid_work_loses_nothing_and_completes_once(
-        processes, mail_sink, settings, nats_url):
+        processes, mail_sink, settings, nats_url, monkeypatch):
+    # Small batches, so that the backlog takes several and the kill can fall between them.
+    monkeypatch.setenv("ISO20400_BATCH_SIZE", "5")
     engine = make_engine(settings.database_url)
     invitations = processes.url("invitations")
     async with httpx.AsyncClient(timeout=30) as admin:

@@ -36,7 +36,7 @@ def test_a_response_scores_its_own_scored_answers():
 
 
 def test_the_completed_event_carries_the_full_result():
-    every = tuple(AnswerGiven(statement_id=s.id, answer=Answer.VOLLEDIG) for s in SCAN.statements)
+    every = {s.id: Answer.VOLLEDIG.value for s in SCAN.statements}
     event = domain.scan_completed(
         organisation_id=uuid.uuid4(), questionnaire_id=uuid.uuid4(), organisation_name="Gemeente",
         title="Scan", content=SCAN, invitations_total=2, reason="all_submitted",

@@ -1,0 +1,262 @@
+"""Scoring throughput against the bare loop (bench/bare_loop.py), and the 2,000-respondent scan.
+
+Every run gets a fresh database and bus namespace. The events (questionnaire.created,
+invitation.sent, response.submitted) are published before any worker starts; a run is timed
+from the moment its worker processes start consuming to the last scan.completed on the stream.
+The bare loop gets the same response.submitted bodies and is timed to its last ack.
+
+    .venv/bin/python -m bench.scoring [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import nats
+import psycopg
+
+from bench import bare_loop
+from bench.common import Comparison, Servers, median, run_alone
+from shared.bus import events_stream
+from shared.content import Answer, content
+from shared.events import (
+    AnswerGiven,
+    InvitationSent,
+    QuestionnaireCreated,
+    ResponseSubmitted,
+    ScanCompleted,
+    encode,
+    envelope,
+    subject_for,
+)
+from shared.settings import Settings
+from tests.servers import fresh_database, fresh_namespace, remove_namespace
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    responses: int
+    cpu_seconds: float  # Python CPU of the worker processes while they ran
+    statements: int  # SQL statements the worker processes sent
+
+    @property
+    def per_second(self) -> float:
+        return self.responses / self.seconds
+
+
+def compare(servers: Servers, *, rounds: int) -> list[Comparison]:
+    one_many, one_big, two_many, bare_many, bare_big = [], [], [], [], []
+    for _ in range(rounds):
+        bare_many.append(bare(servers, questionnaires=20, responses=50))
+        one_many.append(product(servers, questionnaires=20, responses=50, workers=1))
+        two_many.append(product(servers, questionnaires=20, responses=50, workers=2))
+        bare_big.append(bare(servers, questionnaires=1, responses=1000))
+        one_big.append(product(servers, questionnaires=1, responses=1000, workers=1))
+    scan = [completion(servers, respondents=2000) for _ in range(rounds)]
+    for name, runs in (("scoring 1 worker, 20x50", one_many), ("bare loop, 20x50", bare_many),
+                       ("scoring 1 worker, 1x1000", one_big), ("bare loop, 1x1000", bare_big)):
+        cpu = median([r.cpu_seconds / r.responses * 1000 for r in runs])
+        sql = median([r.statements / r.responses for r in runs])
+        print(f"  {name}: {cpu:.2f} ms Python CPU and {sql:.2f} SQL statements per response")
+    rate = lambda runs: median([r.per_second for r in runs])  # noqa: E731
+    return [
+        row("scoring 20x50, 1 worker", rate(one_many), rate(bare_many), "responses/s", 1.0),
+        row("scoring 1x1000, 1 worker", rate(one_big), rate(bare_big), "responses/s", 0.7),
+        row("scoring 2 workers vs 1", rate(two_many), rate(one_many), "responses/s", 1.7),
+        Comparison(workload="2,000-respondent scan, scoring time", product=median(scan),
+                   baseline=1.0, unit="s", goal="≤ 1.0 s", met=median(scan) <= 1.0),
+    ]
+
+
+def row(workload: str, product: float, baseline: float, unit: str, goal: float) -> Comparison:
+    return Comparison(workload=workload, product=product, baseline=baseline, unit=unit,
+                      goal=f"ratio ≥ {goal}", met=product >= goal * baseline)
+
+
+def bare(servers: Servers, *, questionnaires: int, responses: int) -> Run:
+    """The bare loop on the same response.submitted bodies (4 statements a message: BEGIN,
+    two inserts, COMMIT)."""
+    bodies = [body for event, body in scan_events(questionnaires, responses, "bare")
+              if isinstance(event, ResponseSubmitted)]
+    with fresh_database(servers.postgres_url) as database_url:
+        async def run() -> Run:
+            stream = await bare_loop.publish(servers.nats_url, bodies)
+            cpu = time.process_time()
+            seconds = await bare_loop.consume(servers.nats_url, database_url, stream,
+                                              expected=len(bodies))
+            return Run(seconds=seconds, responses=len(bodies),
+                       cpu_seconds=time.process_time() - cpu, statements=4 * len(bodies))
+        return asyncio.run(run())
+
+
+def product(servers: Servers, *, questionnaires: int, responses: int, workers: int) -> Run:
+    """Scoring worker processes on pre-published events, until every scan completed."""
+    with fresh_database(servers.postgres_url) as database_url:
+        settings = bench_settings(servers, database_url)
+        from services.scoring import app as scoring
+
+        scoring.migrate(settings)
+        asyncio.run(publish(settings, scan_events(questionnaires, responses,
+                                                  settings.bus_namespace)))
+        try:
+            with Workers(settings, workers) as running:
+                asyncio.run(scans_completed(settings, questionnaires))
+                seconds = time.perf_counter() - running.started
+        finally:
+            asyncio.run(remove_namespace(servers.nats_url, settings.bus_namespace))
+    return Run(seconds=seconds, responses=questionnaires * responses,
+               cpu_seconds=sum(r[0] for r in running.reports),
+               statements=sum(r[1] for r in running.reports))
+
+
+def completion(servers: Servers, *, respondents: int) -> float:
+    """Seconds from the last of ``respondents`` submissions to scan.completed on the stream,
+    with all the others already scored."""
+    with fresh_database(servers.postgres_url) as database_url:
+        settings = bench_settings(servers, database_url)
+        from services.scoring import app as scoring
+
+        scoring.migrate(settings)
+        *first, last = scan_events(1, respondents, settings.bus_namespace)
+        asyncio.run(publish(settings, first))
+        try:
+            with Workers(settings, 1):
+                asyncio.run(responses_scored(database_url, respondents - 1))
+                started = time.perf_counter()
+                asyncio.run(publish(settings, [last]))
+                asyncio.run(scans_completed(settings, 1))
+                return time.perf_counter() - started
+        finally:
+            asyncio.run(remove_namespace(servers.nats_url, settings.bus_namespace))
+
+
+def bench_settings(servers: Servers, database_url: str) -> Settings:
+    return Settings(nats_url=servers.nats_url, database_url=database_url,
+                    bus_namespace=fresh_namespace(), secret_key=secrets.token_urlsafe(48),
+                    relay_interval=0.02)
+
+
+def scan_events(questionnaires: int, responses: int, namespace: str) -> list[tuple]:
+    """(event, encoded CloudEvent) for each questionnaire: created, then per respondent an
+    invitation and a submitted response of every statement."""
+    scan, now = content(), datetime.now(UTC)
+    answers = tuple(AnswerGiven(statement_id=s.id, answer=Answer.DEELS) for s in scan.statements)
+    out = []
+    for _ in range(questionnaires):
+        org, qid = uuid.uuid4(), uuid.uuid4()
+        out.append(QuestionnaireCreated(
+            organisation_id=org, questionnaire_id=qid, organisation_name="Bench", title="Bench",
+            content_version=scan.version, deadline=now + timedelta(days=1), created_at=now))
+        for _ in range(responses):
+            inv = uuid.uuid4()
+            out.append(InvitationSent(
+                organisation_id=org, questionnaire_id=qid, invitation_id=inv,
+                respondent_id=uuid.uuid4(), respondent_name="R", token_hash="0" * 64,
+                invitations_total=responses, sent_at=now))
+            out.append(ResponseSubmitted(
+                organisation_id=org, questionnaire_id=qid, response_id=uuid.uuid4(),
+                invitation_id=inv, content_version=scan.version, submitted_at=now,
+                answers=answers))
+    return [(event, encode(envelope(event, source="bench", time=now))) for event in out]
+
+
+async def publish(settings: Settings, events: list[tuple]) -> None:
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    from shared.streams import ensure_streams
+
+    await ensure_streams(js, settings.bus_namespace, replicas=1)
+    for event, body in events:
+        await js.publish(subject_for(settings.bus_namespace, type(event), event.organisation_id),
+                         body, stream=events_stream(settings.bus_namespace))
+    await nc.close()
+
+
+async def scans_completed(settings: Settings, expected: int) -> None:
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    wanted = f"{settings.bus_namespace}.*.{ScanCompleted.name}"
+    while True:
+        info = await js.stream_info(events_stream(settings.bus_namespace),
+                                    subjects_filter=wanted)
+        if sum((info.state.subjects or {}).values()) >= expected:
+            break
+        await asyncio.sleep(0.005)
+    await nc.close()
+
+
+async def responses_scored(database_url: str, expected: int) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as db:
+        while (await (await db.execute(
+                "SELECT count(*) FROM scoring.scored_responses")).fetchone())[0] < expected:
+            await asyncio.sleep(0.05)
+
+
+class Workers:
+    """Scoring worker processes, each a whole scoring service, started together."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.ready = [context.Event() for _ in range(count)]
+        self.go, self.stop = context.Event(), context.Event()
+        self.results = context.Queue()
+        self.processes = [context.Process(target=_worker, args=(
+            settings.model_dump(), ready, self.go, self.stop, self.results))
+            for ready in self.ready]
+        self.started = 0.0
+        self.reports: list[tuple[float, int]] = []
+
+    def __enter__(self) -> Workers:
+        for process in self.processes:
+            process.start()
+        for ready in self.ready:
+            ready.wait(60)
+        self.started = time.perf_counter()
+        self.go.set()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.reports = [self.results.get(timeout=60) for _ in self.processes]
+        for process in self.processes:
+            process.join(30)
+
+
+def _worker(settings: dict, ready, go, stop, results) -> None:  # noqa: ANN001
+    """One scoring service in its own process: built, then started on ``go``, until ``stop``."""
+    import logging
+
+    import sqlalchemy as sa
+    from faststream.nats import NatsBroker
+
+    from services.scoring import app as scoring
+    from shared.runtime import build_app
+
+    logging.disable(logging.WARNING)
+    statements = [0]
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute",
+                    lambda *_, **__: statements.__setitem__(0, statements[0] + 1))
+    config = Settings(**settings)
+    broker = NatsBroker(config.nats_url)
+    app = build_app(config, broker, [scoring.build(config, broker)])
+
+    async def serve() -> tuple[float, int]:
+        ready.set()
+        await asyncio.to_thread(go.wait)
+        cpu = time.process_time()
+        async with app.router.lifespan_context(app):
+            await asyncio.to_thread(stop.wait)
+            return time.process_time() - cpu, statements[0]
+
+    results.put(asyncio.run(serve()))
+
+
+if __name__ == "__main__":
+    run_alone(compare, __doc__)
