@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import cache
 from itertools import groupby
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
 from services.responses import domain, store
-from shared.content import Answer, content
+from shared.content import Answer, Statement, Theme, content
 from shared.db import Messaging
 from shared.kv import BusUnavailable
 from shared.ratelimit import Limiter
@@ -72,13 +73,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
 
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
-        scan = content(row.content_version)
-        themes = [(scan.theme(code), list(items)) for code, items in
-                  groupby(sorted(scan.statements, key=lambda s: (_theme_order(scan, s.theme),
-                                                                 s.level, s.id)),
-                          key=lambda s: s.theme)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
-                      themes=themes, draft=draft, errors=errors or {}, notice=notice,
+                      themes=_themes(row.content_version), draft=draft, errors=errors or {}, notice=notice,
                       closed_key=closed_key, choices=ANSWER_CHOICES,
                       max_comment=domain.MAX_COMMENT)
 
@@ -138,5 +134,11 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
     return router
 
 
-def _theme_order(scan, code: str) -> int:  # noqa: ANN001
-    return [t.code for t in scan.themes].index(code)
+@cache
+def _themes(content_version: str) -> list[tuple[Theme, list[Statement]]]:
+    """The statements of a scan grouped by theme, in the order the page shows them."""
+    scan = content(content_version)
+    order = {theme.code: n for n, theme in enumerate(scan.themes)}
+    return [(scan.theme(code), list(items)) for code, items in
+            groupby(sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id)),
+                    key=lambda s: s.theme)]
