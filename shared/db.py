@@ -15,9 +15,13 @@ from shared.events import CloudEvent, Event, encode_checked, envelope, subject_f
 from shared.settings import to_sqlalchemy_url
 
 
-def make_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # Connections beyond pool_size are closed as soon as they are returned, so a pool smaller
+    # than a page's usual concurrency opens a new PostgreSQL connection for most requests.
+    # At most pool_size + 5 per engine, as many as before the pool was enlarged.
     return create_async_engine(
-        to_sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True
+        to_sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=5,
+        pool_pre_ping=True,
     )
 
 
