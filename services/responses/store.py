@@ -84,8 +84,18 @@ async def save_draft(conn: AsyncConnection, response_id, invitation_id, draft: D
     await conn.execute(answers.delete().where(answers.c.response_id == response_id))
     ids = sorted(set(draft.answers) | set(draft.comments))
     if ids:
-        await conn.execute(answers.insert(), [
-            {"response_id": response_id, "statement_id": sid,
-             "answer": draft.answers.get(sid), "comment": draft.comments.get(sid)}
-            for sid in ids
-        ])
+        await conn.execute(_INSERT_ANSWERS, {
+            "response_id": response_id, "ids": ids,
+            "answers": [draft.answers[sid].value if sid in draft.answers else None
+                        for sid in ids],
+            "comments": [draft.comments.get(sid) for sid in ids],
+        })
+
+
+# A whole draft in one statement, its columns as arrays: one round trip instead of one insert
+# per statement answered (a save sends up to 84).
+_INSERT_ANSWERS = sa.text(f"""
+    INSERT INTO {SCHEMA}.answers (response_id, statement_id, answer, comment)
+    SELECT CAST(:response_id AS uuid), *
+    FROM unnest(CAST(:ids AS text[]), CAST(:answers AS text[]), CAST(:comments AS text[]))
+""")
