@@ -58,7 +58,7 @@ PAGE = Environment(autoescape=select_autoescape(default=True), trim_blocks=True,
       <p class="hint" id="help-{{ s.id }}">{{ s.help }}</p>
       <div class="choices">
       {% for value, label in choices %}
-        <label><input type="radio" name="answer-{{ s.id }}" value="{{ value }}"{{ ' checked' if s.answer == value }}> {{ label }}</label>
+        <label><input type="radio" name="answer-{{ s.id }}" value="{{ value }}"{% if s.answer == value %} checked{% endif %}> {{ label }}</label>
       {% endfor %}
       </div>
       <label for="comment-{{ s.id }}" class="hint">Toelichting (niet verplicht)</label>

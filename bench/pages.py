@@ -3,9 +3,10 @@
 The product runs as ``iso20400 serve responses`` (one process); the bare page is
 ``bench/bare_page.py``. Both run uvicorn's defaults as installed (h11, asyncio loop) with no access
 log. Load comes from wrk (Debian package ``wrk``): saturated with 10 connections, then paced at
-half the saturated rate by a small Lua script in which every connection waits a random
-think time (mean ``connections / rate``) between requests, so latency is measured below saturation
-the way wrk2 would. Product and bare alternate within each round.
+half the saturated rate by a small Lua script in which every connection waits the same think
+time (``connections / rate``) after each answer, the connections starting at random moments within
+one think time: close to wrk2's constant rate per connection, so latency is measured below
+saturation and wrk's percentiles leave the waiting out. Product and bare alternate within each round.
 
     .venv/bin/python -m bench.pages [--rounds 3]
 """
@@ -56,9 +57,12 @@ function request()
   n = n + 1
   return wrk.format(nil, "/r/" .. tokens[(n %% #tokens) + 1])
 end
+-- Paced: every connection waits the same think time after each answer (wrk2's constant rate
+-- per connection), the first requests spread over one think time so connections start apart.
 function delay()
-  if think > 0 then return math.random(0, 2 * think) end
-  return 0
+  if think == 0 then return 0 end
+  if n <= %(connections)s then return math.random(0, think) end
+  return think
 end
 """
 
@@ -122,7 +126,7 @@ def _wrk(target: _Target, *, method: str, think_ms: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {
             "tokens": ", ".join(f'"{t}"' for t in target.tokens),
-            "think": think_ms, "method": method,
+            "think": think_ms, "method": method, "connections": CONNECTIONS,
             "body": target.body if method == "POST" else "", "origin": target.origin})
     try:
         out = subprocess.run(
