@@ -6,7 +6,8 @@ log. Load comes from wrk (Debian package ``wrk``): saturated with 10 connections
 half the saturated rate by a small Lua script in which every connection waits the same think
 time (``connections / rate``) after each answer, the connections starting at random moments within
 one think time: close to wrk2's constant rate per connection, so latency is measured below
-saturation and wrk's percentiles leave the waiting out. Product and bare alternate within each round.
+saturation and wrk's percentiles leave the waiting out. Product and bare alternate within each
+round.
 
     .venv/bin/python -m bench.pages [--rounds 3]
 """

@@ -44,8 +44,8 @@ def translate(lang: str, key: str, **values: Any) -> str:
 class Translator:
     """``t`` in the templates: one language's catalogue with the Dutch one behind it.
 
-    A respondent's page looks up hundreds of texts, so the two catalogues are merged once per
-    language instead of consulted one after the other on every lookup.
+    The two catalogues are merged once per language instead of consulted one after the other on
+    every lookup; ``labels`` lets a template translate what its loops repeat once per page.
     """
 
     def __init__(self, lang: str) -> None:

@@ -77,8 +77,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
         return render(env, request, "respond.html", status_code=status_code, row=row,
-                      themes=_themes(row.content_version), draft=draft, errors=errors or {}, notice=notice,
-                      closed_key=closed_key, choices=ANSWER_CHOICES,
+                      themes=_themes(row.content_version), draft=draft, errors=errors or {},
+                      notice=notice, closed_key=closed_key, choices=ANSWER_CHOICES,
                       max_comment=domain.MAX_COMMENT)
 
     @router.get("/r/{token}")
@@ -138,10 +138,10 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
 
 
 @cache
-def _themes(content_version: str) -> list[tuple[Theme, list[Statement]]]:
+def _themes(content_version: str) -> tuple[tuple[Theme, tuple[Statement, ...]], ...]:
     """The statements of a scan grouped by theme, in the order the page shows them."""
     scan = content(content_version)
     order = {theme.code: n for n, theme in enumerate(scan.themes)}
-    return [(scan.theme(code), list(items)) for code, items in
-            groupby(sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id)),
-                    key=lambda s: s.theme)]
+    return tuple((scan.theme(code), tuple(items)) for code, items in
+                 groupby(sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id)),
+                         key=lambda s: s.theme))
