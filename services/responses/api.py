@@ -61,18 +61,18 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
             unchecked(exc)
         return HTTPException(404, "msg.link_unknown")
 
-    async def find(request: Request, conn, token: str,  # noqa: ANN001, ANN202
-                   *, for_update: bool = False):
+    async def find(request: Request, token: str, lookup):  # noqa: ANN001, ANN202
+        """What ``lookup`` finds for the link's hash; 404 and a counted guess when nothing."""
         # Unknown links one client address may try before it has to wait: a respondent who
         # mistypes a link is not held up, and a flood of guesses costs no database lookups.
         await refuse_guessers(request)
         # Tokens are 43 characters of URL-safe base64; anything else is not worth a lookup.
         if not 20 <= len(token) <= 100:
             raise await unknown(request)
-        row = await store.invitation_by_token_hash(conn, hash_token(token), for_update=for_update)
-        if row is None:
+        found = await lookup(hash_token(token))
+        if found is None:
             raise await unknown(request)
-        return row
+        return found
 
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
@@ -84,9 +84,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
         async with engine.connect() as conn:
-            row = await find(request, conn, token)
-            draft = (await store.load_draft(conn, row.response_id) if row.response_id
-                     else domain.Draft({}, {}))
+            row, draft = await find(request, token,
+                                    lambda hashed: store.invitation_with_draft(conn, hashed))
         closed_key = None
         try:
             domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
@@ -101,7 +100,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
         submit = form.get("action") == "submit"
         now = utcnow()
         async with engine.begin() as conn:
-            row = await find(request, conn, token, for_update=True)
+            row = await find(request, token, lambda hashed: store.invitation_by_token_hash(
+                conn, hashed, for_update=True))
             scan = content(row.content_version)
             draft, errors = domain.parse_form(form, scan)
             try:
