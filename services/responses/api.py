@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import cache
 from itertools import groupby
 
 from fastapi import APIRouter, Request
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
 from services.responses import domain, store
-from shared.content import Answer, content
+from shared.content import Answer, Statement, Theme, content
 from shared.db import Messaging
 from shared.kv import BusUnavailable
 from shared.ratelimit import Limiter
@@ -21,7 +22,10 @@ from shared.runtime import utcnow
 from shared.tokens import hash_token
 from shared.web import render
 
-ANSWER_CHOICES = (Answer.NIET, Answer.DEELS, Answer.VOLLEDIG, Answer.NVT, Answer.WEET_NIET)
+# As plain strings: the page writes each one 84 times, and an enum member costs an attribute
+# lookup and a failed __html__ lookup every time it is escaped.
+ANSWER_CHOICES = tuple(a.value for a in (Answer.NIET, Answer.DEELS, Answer.VOLLEDIG, Answer.NVT,
+                                         Answer.WEET_NIET))
 log = logging.getLogger("iso20400.responses")
 
 
@@ -57,37 +61,31 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
             unchecked(exc)
         return HTTPException(404, "msg.link_unknown")
 
-    async def find(request: Request, conn, token: str,  # noqa: ANN001, ANN202
-                   *, for_update: bool = False):
+    async def find(request: Request, token: str, lookup):  # noqa: ANN001, ANN202
+        """What ``lookup`` finds for the link's hash; 404 and a counted guess when nothing."""
         # Unknown links one client address may try before it has to wait: a respondent who
         # mistypes a link is not held up, and a flood of guesses costs no database lookups.
         await refuse_guessers(request)
         # Tokens are 43 characters of URL-safe base64; anything else is not worth a lookup.
         if not 20 <= len(token) <= 100:
             raise await unknown(request)
-        row = await store.invitation_by_token_hash(conn, hash_token(token), for_update=for_update)
-        if row is None:
+        found = await lookup(hash_token(token))
+        if found is None:
             raise await unknown(request)
-        return row
+        return found
 
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
-        scan = content(row.content_version)
-        themes = [(scan.theme(code), list(items)) for code, items in
-                  groupby(sorted(scan.statements, key=lambda s: (_theme_order(scan, s.theme),
-                                                                 s.level, s.id)),
-                          key=lambda s: s.theme)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
-                      themes=themes, draft=draft, errors=errors or {}, notice=notice,
-                      closed_key=closed_key, choices=ANSWER_CHOICES,
+                      themes=_themes(row.content_version), draft=draft, errors=errors or {},
+                      notice=notice, closed_key=closed_key, choices=ANSWER_CHOICES,
                       max_comment=domain.MAX_COMMENT)
 
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
         async with engine.connect() as conn:
-            row = await find(request, conn, token)
-            draft = (await store.load_draft(conn, row.response_id) if row.response_id
-                     else domain.Draft({}, {}))
+            row, draft = await find(request, token,
+                                    lambda hashed: store.invitation_with_draft(conn, hashed))
         closed_key = None
         try:
             domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
@@ -102,7 +100,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
         submit = form.get("action") == "submit"
         now = utcnow()
         async with engine.begin() as conn:
-            row = await find(request, conn, token, for_update=True)
+            row = await find(request, token, lambda hashed: store.invitation_by_token_hash(
+                conn, hashed, for_update=True))
             scan = content(row.content_version)
             draft, errors = domain.parse_form(form, scan)
             try:
@@ -138,5 +137,11 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
     return router
 
 
-def _theme_order(scan, code: str) -> int:  # noqa: ANN001
-    return [t.code for t in scan.themes].index(code)
+@cache
+def _themes(content_version: str) -> tuple[tuple[Theme, tuple[Statement, ...]], ...]:
+    """The statements of a scan grouped by theme, in the order the page shows them."""
+    scan = content(content_version)
+    order = {theme.code: n for n, theme in enumerate(scan.themes)}
+    return tuple((scan.theme(code), tuple(items)) for code, items in
+                 groupby(sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id)),
+                         key=lambda s: s.theme))

@@ -7,7 +7,7 @@ from shared.web import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_IN_TEMPLATE = re.compile(r"t\('([a-z_.0-9]+)'\s*[,)]")
-DYNAMIC_KEY = re.compile(r"t\('([a-z_.]+\.)'\s*~")
+DYNAMIC_KEY = re.compile(r"t(?:\.labels)?\('([a-z_.]+\.)'\s*[~,]")  # t('a.' ~ x), t.labels('a.', xs)
 KEY_IN_CODE = re.compile(r'"((?:msg|form|respond|error|notice)\.[a-z_.]+)"')
 
 
