@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from shared.logs import broker_logging, log_format
+from shared.logs import log_format
 
 DEMO_ADMIN_EMAIL = "admin@voorbeeldstad.example"
+_IMPORTED = time.monotonic()
 log = logging.getLogger("iso20400")
 
 
@@ -41,66 +42,107 @@ def _demo_admin(data: Path) -> dict:
 
 
 async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # noqa: ANN001
-    import uvicorn
-    from faststream.nats import NatsBroker
-
     from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-    from shared.mail import MailSink, mailbox_router
-    from shared.runtime import build_app
-    from shared.settings import Settings
 
-    started = time.monotonic()
     _check_port_free(args.port)
     data = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     base_url = f"http://127.0.0.1:{args.port}"
     nats = EmbeddedNats(data / "nats")
     postgres = EmbeddedPostgres(data / "postgres")
-    sink = MailSink(data / "mail", port=free_port())
-    server = None
+    server = seeding = sink = None
+    loop = asyncio.get_running_loop()
+    # Both servers start at once, in executor threads (which live as long as the loop, as
+    # die_with_parent requires), while this thread imports the product: the seconds of initdb
+    # and of the imports overlap instead of adding up.
+    starting = [loop.run_in_executor(None, nats.start),
+                loop.run_in_executor(None, postgres.start)]
     try:
-        await asyncio.to_thread(nats.start)
-        await asyncio.to_thread(postgres.start)
+        _import_everything(services)
+        from shared.mail import MailSink
+
+        sink = MailSink(data / "mail", port=free_port())
+        await asyncio.gather(*starting)
         sink.start()
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
-        settings = Settings(
-            embedded=True, nats_url=nats.url, database_url=postgres.url,
-            secret_key=_secret(data / "secret.key"), base_url=base_url,
-            smtp_host="127.0.0.1", smtp_port=sink.port, mailbox_dir=str(sink.folder),
-        )
-        for module in services.values():
-            await asyncio.to_thread(module.migrate, settings)
+        settings = _settings(data, nats=nats, postgres=postgres, sink=sink, base_url=base_url)
+        await asyncio.to_thread(_migrate, services, settings)
         admin = _demo_admin(data)
-        await seed_demo(settings, email=admin["email"], password=admin["password"])
-        broker = NatsBroker(settings.nats_url, **broker_logging())
-        app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
-                        extra=lambda a: a.include_router(mailbox_router(sink)))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
-                                               log_config=None, log_level=None))
-        banner = asyncio.create_task(_banner(server, data=data, shown_data=args.data, admin=admin,
-                                             base_url=base_url, started=started))
+        # The demo admin is needed only once someone logs in: the services start meanwhile.
+        seeding = asyncio.create_task(seed_demo(settings, email=admin["email"],
+                                                password=admin["password"]))
+        server = _server(args.port, services, settings=settings, sink=sink)
+        banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
+                                             admin=admin, base_url=base_url))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
         # here (KeyboardInterrupt or Stopped), after which the finally below stops the rest.
         await server.serve()
         banner.cancel()
         return 0 if server.started else 1
     finally:
+        if seeding is not None and not seeding.done():
+            seeding.cancel()
+        await asyncio.wait(starting)  # a server still starting can be stopped once started
         (data / "stack.json").unlink(missing_ok=True)
-        sink.stop()
+        if sink is not None:
+            sink.stop()
         postgres.stop()
         nats.stop()
         if server is not None and server.started:
             log.info("stopped")
 
 
-async def _banner(server, *, data: Path, shown_data: Path, admin: dict,  # noqa: ANN001
-                  base_url: str, started: float) -> None:
+def _import_everything(services: dict) -> None:  # noqa: ANN001
+    """The modules ``up`` needs, imported now rather than where they are first used."""
+    import alembic.command  # noqa: F401 - the migrations' tool
+    import alembic.context  # noqa: F401
+    import uvicorn  # noqa: F401
+    from faststream.nats import NatsBroker  # noqa: F401
+
+    import shared.runtime  # noqa: F401
+
+    len(services)  # the four services' modules
+
+
+def _settings(data: Path, *, nats, postgres, sink, base_url: str):  # noqa: ANN001, ANN202
+    from shared.settings import Settings
+
+    return Settings(
+        embedded=True, nats_url=nats.url, database_url=postgres.url,
+        secret_key=_secret(data / "secret.key"), base_url=base_url,
+        smtp_host="127.0.0.1", smtp_port=sink.port, mailbox_dir=str(sink.folder),
+    )
+
+
+def _migrate(services: dict, settings) -> None:  # noqa: ANN001
+    for module in services.values():
+        module.migrate(settings)
+
+
+def _server(port: int, services: dict, *, settings, sink):  # noqa: ANN001, ANN202
+    import uvicorn
+    from faststream.nats import NatsBroker
+
+    from shared.logs import broker_logging
+    from shared.mail import mailbox_router
+    from shared.runtime import build_app
+
+    broker = NatsBroker(settings.nats_url, **broker_logging())
+    app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
+                    extra=lambda a: a.include_router(mailbox_router(sink)))
+    return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                         log_level=None))
+
+
+async def _banner(server, seeding: asyncio.Task, *, data: Path, shown_data: Path,  # noqa: ANN001
+                  admin: dict, base_url: str) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
+    await seeding  # the banner invites to log in: the demo admin must exist by then
     (data / "stack.json").write_text(json.dumps({"url": base_url, "pid": os.getpid(),
                                                  "log": _stderr_file()}))
-    ready = time.monotonic() - started
+    ready = seconds_since_start()
     if log_format() == "json":  # every line a JSON object; the password stays out of log stores
         log.info("running at %s (ready in %.1fs); demo admin %s, password in %s", base_url,
                  ready, admin["email"], data / "demo-admin.json")
@@ -110,6 +152,18 @@ async def _banner(server, *, data: Path, shown_data: Path, admin: dict,  # noqa:
           f"  mail sent to respondents: {base_url}/mailbox\n"
           f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
           f"  Ctrl-C stops everything\n", flush=True)
+
+
+def seconds_since_start() -> float:
+    """Seconds since this process started, interpreter start-up and imports included."""
+    try:
+        # Field 22 of /proc/self/stat: the start time in clock ticks since boot (the command
+        # name, field 2, is in parentheses and may contain spaces).
+        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):  # not Linux: from when this module was imported
+        return time.monotonic() - _IMPORTED
 
 
 def _check_port_free(port: int) -> None:
