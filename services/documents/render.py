@@ -22,18 +22,23 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
-
-
-class OfflineFetcher(URLFetcher):
-    def fetch(self, url: str, headers=None):  # noqa: ANN001, ANN201
-        raise ValueError(f"the report renderer does not fetch resources ({url[:80]})")
-
 
 def html_to_pdf(html: str) -> bytes:
     """Runs in a worker process."""
-    return HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()).write_pdf()
+    # Imported here: only the workers need WeasyPrint, a second of imports the service spares.
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=None, url_fetcher=_offline_fetcher()).write_pdf()
+
+
+def _offline_fetcher():  # noqa: ANN202
+    from weasyprint.urls import URLFetcher
+
+    class OfflineFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):  # noqa: ANN001, ANN201
+            raise ValueError(f"the report renderer does not fetch resources ({url[:80]})")
+
+    return OfflineFetcher()
 
 
 def _worker_started(parent: int) -> None:
@@ -53,6 +58,8 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
 
 
 def _warm() -> int:
+    import weasyprint  # noqa: F401 - now, so that the first report does not wait for it
+
     return os.getpid()
 
 
