@@ -57,6 +57,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     # and of the imports overlap instead of adding up.
     starting = [loop.run_in_executor(None, nats.start),
                 loop.run_in_executor(None, postgres.start)]
+    background = [*starting]  # stopping waits for these: they must not outlive the loop
     try:
         _import_everything(services)
         from shared.mail import MailSink
@@ -67,12 +68,15 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
         settings = _settings(data, nats=nats, postgres=postgres, sink=sink, base_url=base_url)
-        await asyncio.to_thread(_migrate, services, settings)
+        # Migrations mostly wait for PostgreSQL. Meanwhile the app is built and connects to
+        # NATS; its handlers, and the demo seed, start once the tables are there.
+        migrating = loop.run_in_executor(None, _migrate, services, settings)
+        background.append(migrating)
         admin = _demo_admin(data)
-        # The demo admin is needed only once someone logs in: the services start meanwhile.
-        seeding = asyncio.create_task(seed_demo(settings, email=admin["email"],
-                                                password=admin["password"]))
-        server = _server(args.port, services, settings=settings, sink=sink)
+        seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
+        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
+        server = _server(args.port, services, settings=settings, sink=sink,
+                         before_consuming=lambda: asyncio.shield(migrating))
         banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
                                              admin=admin, base_url=base_url))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
@@ -83,7 +87,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     finally:
         if seeding is not None and not seeding.done():
             seeding.cancel()
-        await asyncio.wait(starting)  # a server still starting can be stopped once started
+        await asyncio.wait(background)  # a server still starting is stopped once started
         (data / "stack.json").unlink(missing_ok=True)
         if sink is not None:
             sink.stop()
@@ -120,7 +124,14 @@ def _migrate(services: dict, settings) -> None:  # noqa: ANN001
         module.migrate(settings)
 
 
-def _server(port: int, services: dict, *, settings, sink):  # noqa: ANN001, ANN202
+async def _seed_when_migrated(migrating: asyncio.Future, seed_demo, settings,  # noqa: ANN001
+                              admin: dict) -> None:
+    await asyncio.shield(migrating)
+    await seed_demo(settings, email=admin["email"], password=admin["password"])
+
+
+def _server(port: int, services: dict, *, settings, sink,  # noqa: ANN001, ANN202
+            before_consuming):  # noqa: ANN001
     import uvicorn
     from faststream.nats import NatsBroker
 
@@ -130,7 +141,8 @@ def _server(port: int, services: dict, *, settings, sink):  # noqa: ANN001, ANN2
 
     broker = NatsBroker(settings.nats_url, **broker_logging())
     app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
-                    extra=lambda a: a.include_router(mailbox_router(sink)))
+                    extra=lambda a: a.include_router(mailbox_router(sink)),
+                    before_consuming=before_consuming)
     return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                          log_level=None))
 

@@ -93,7 +93,13 @@ def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
 
 
 def build_app(settings: Settings, broker: NatsBroker, services: Sequence[ServiceParts],
-              *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
+              *, extra: Callable[[FastAPI], None] | None = None,
+              before_consuming: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+    """The ASGI app whose lifespan runs the services.
+
+    ``before_consuming`` is awaited once NATS is connected, before any handler or relay starts:
+    ``iso20400 up`` lets its migrations finish there, while the NATS side starts meanwhile.
+    """
     for parts in services:
         broker.include_router(parts.nats)
         parts.relay = OutboxRelay(engine=parts.engine, messaging=parts.messaging, broker=broker,
@@ -108,6 +114,8 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             if parts.on_start:
                 await parts.on_start()
+        if before_consuming:
+            await before_consuming()
         await broker.start()
         for parts in services:
             parts.relay.start()
