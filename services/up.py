@@ -63,7 +63,8 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         from shared.mail import MailSink
 
         sink = MailSink(data / "mail", port=free_port())
-        await asyncio.gather(*starting)
+        # Shielded: Ctrl-C now must not let stopping overtake a server still starting.
+        await asyncio.shield(asyncio.gather(*starting))
         sink.start()
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)

@@ -24,8 +24,8 @@ def add_parser(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
     action.add_parser("list", help="one line each: sequence, time, consumer, subject, reason")
     again = action.add_parser("replay", help="publish them again to their original subjects")
     again.add_argument("--consumer", help="only those of this consumer, e.g. scoring-score-responses")
-    again.add_argument("--since", type=_moment, help="only those dead-lettered at or after this "
-                                                  "moment (ISO 8601, UTC unless it says)")
+    again.add_argument("--since", type=_moment, help="only those dead-lettered at or after "
+                                                      "this moment (ISO 8601, UTC unless it says)")
 
 
 def _moment(text: str) -> datetime:
