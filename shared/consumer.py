@@ -45,6 +45,7 @@ REDELIVERY_ALLOWANCE = 20
 MAX_UNAVAILABLE_RETRIES = 50
 
 Handler = Callable[[AsyncConnection, E, CloudEvent], Awaitable[None]]
+Prepare = Callable[[E, CloudEvent], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,13 @@ class Consumer:
 
 
 def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
-              handler: Handler) -> None:
-    """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once."""
+              handler: Handler, prepare: Prepare | None = None) -> None:
+    """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once.
+
+    ``prepare``, if given, runs first and outside any transaction, for slow work the handler's
+    transaction must not wait on (rendering PDFs); the handler then gets what it returned in
+    place of the event. It may run again for an event already handled, and fails like a handler.
+    """
     name = f"{consumer.messaging.service}-{purpose}"
 
     @_durable(router, consumer, name=name, subject=subject_for(consumer.namespace, event),
@@ -86,8 +92,9 @@ def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: ty
             return
         async with _kept_alive(message, consumer.ack_wait / 3):
             try:
+                work = payload if prepare is None else await prepare(payload, env)
                 await _handle_once(consumer, name, env.id,
-                                   lambda conn: handler(conn, payload, env))
+                                   lambda conn: handler(conn, work, env))
             except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
                 await _retry_or_give_up(consumer, name, message, env, exc)
                 return

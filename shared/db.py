@@ -38,6 +38,33 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def outbox_channel(schema: str) -> str:
+    """The NOTIFY channel on which a commit that wrote outbox rows wakes the service's relays."""
+    return f"{schema}_outbox"
+
+
+def outbox_notify_ddl(schema: str) -> tuple[str, ...]:
+    """SQL that makes every commit writing outbox rows NOTIFY ``outbox_channel(schema)``.
+
+    A statement-level trigger costs the emitting transaction no extra round trip, and
+    PostgreSQL delivers the notification only once the transaction commits, so a relay never
+    wakes for a row it cannot see yet (nor for one rolled back).
+    """
+    function = f'"{schema}".notify_outbox'
+    return (
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{outbox_channel(schema)}', ''); RETURN NULL; END $$""",
+        f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox',
+        (f'CREATE TRIGGER outbox_notify AFTER INSERT ON "{schema}".outbox '
+         f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"),
+    )
+
+
+def drop_outbox_notify_ddl(schema: str) -> tuple[str, ...]:
+    return (f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox',
+            f'DROP FUNCTION IF EXISTS "{schema}".notify_outbox()')
+
+
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
     """Event ids a consumer handled, written in the same transaction as the effect."""
     if (existing := metadata.tables.get(f"{metadata.schema}.inbox")) is not None:
@@ -56,6 +83,7 @@ class Messaging:
 
     def __init__(self, metadata: sa.MetaData, *, service: str, namespace: str) -> None:
         self.outbox = outbox_table(metadata)
+        self.channel = outbox_channel(metadata.schema)
         self.inbox = inbox_table(metadata)
         self.service = service
         self.namespace = namespace

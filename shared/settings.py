@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     ack_wait: float = Field(default=30.0, ge=1, description="Seconds before an unacked event is "
                             "redelivered (a worker that died); busy handlers extend it")
     stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a NATS cluster")
-    relay_interval: float = Field(default=0.2, gt=0)
+    relay_interval: float = Field(default=1.0, gt=0, description=(
+        "Seconds between outbox polls, the safety net behind the NOTIFY that wakes the relay "
+        "on each commit"))
     cookie_secure: bool = False
     link_guesses_per_minute: int = Field(
         default=10, ge=1, description="Unknown personal links one client address may try per "

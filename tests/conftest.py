@@ -35,7 +35,7 @@ def settings(nats_url: str, database_url: str, namespace: str, mail_sink: MailSi
     return Settings(
         nats_url=nats_url, database_url=database_url, bus_namespace=namespace,
         secret_key=TEST_SECRET, smtp_host="127.0.0.1", smtp_port=mail_sink.port,
-        base_url="http://testserver", relay_interval=0.05, max_deliveries=3, ack_wait=3,
+        base_url="http://testserver", max_deliveries=3, ack_wait=3,
         mailbox_dir=str(mail_sink.folder),
         # Tests poll a new link until responses has learnt of it, each miss a "guess".
         link_guesses_per_minute=10_000,

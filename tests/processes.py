@@ -33,7 +33,7 @@ class ServiceProcesses:
             "ISO20400_NATS_URL": s.nats_url, "ISO20400_DATABASE_URL": s.database_url,
             "ISO20400_SECRET_KEY": s.secret_key, "ISO20400_BUS_NAMESPACE": s.bus_namespace,
             "ISO20400_SMTP_HOST": s.smtp_host, "ISO20400_SMTP_PORT": str(s.smtp_port),
-            "ISO20400_BASE_URL": self.url("responses"), "ISO20400_RELAY_INTERVAL": "0.05", "ISO20400_ACK_WAIT": str(s.ack_wait),
+            "ISO20400_BASE_URL": self.url("responses"), "ISO20400_RELAY_INTERVAL": str(s.relay_interval), "ISO20400_ACK_WAIT": str(s.ack_wait),
             "ISO20400_DOCUMENT_WORKERS": "1",
             "ISO20400_LINK_GUESSES_PER_MINUTE": str(s.link_guesses_per_minute),
         }

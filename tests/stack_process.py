@@ -55,7 +55,7 @@ def describe(procs: list[psutil.Process]) -> list[str]:
 
 
 def pdf_workers(procs: list[psutil.Process]) -> list[psutil.Process]:
-    return [p for p in procs if "spawn_main" in " ".join(_cmdline(p))]
+    return [p for p in procs if "pdf_worker.py" in " ".join(_cmdline(p))]
 
 
 def wait_for_pdf_workers(pid: int, count: int, timeout: float = 90) -> list[psutil.Process]:

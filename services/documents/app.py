@@ -27,10 +27,10 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     renderer = PdfRenderer(workers=settings.document_workers)
 
     async def start() -> None:
-        renderer.start()
+        await renderer.start()
 
     async def stop() -> None:
-        renderer.stop()
+        await renderer.stop()
 
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,

@@ -13,6 +13,7 @@ from shared.events import DocumentGenerated, ScanCompleted
 
 REPORT_LANGUAGES = ("nl", "en")
 PDF = "application/pdf"
+REPORT = "results_report"
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def document_generated(event: ScanCompleted, *, document_id: uuid.UUID, language
                        filename: str, pdf: bytes, now: datetime) -> DocumentGenerated:
     return DocumentGenerated(
         organisation_id=event.organisation_id, questionnaire_id=event.questionnaire_id,
-        document_id=document_id, kind="results_report", language=language, filename=filename,
+        document_id=document_id, kind=REPORT, language=language, filename=filename,
         media_type=PDF, size_bytes=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
         generated_at=now,
     )

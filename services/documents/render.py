@@ -1,104 +1,105 @@
-"""PDF rendering with WeasyPrint, in worker processes and without network access.
+"""PDF rendering in processes of their own that import only WeasyPrint (``pdf_worker``).
 
-WeasyPrint is CPU-bound and would block the event loop for about a second per report, so it
-runs in a process pool. Its URL fetcher refuses every URL: reports embed their styles, and
-nothing a user typed can make the renderer reach out to another host (or to a local file).
+WeasyPrint is CPU-bound (about 0.3 s a report), so it runs outside the event loop, in
+``workers`` long-lived processes; with two, a report's languages render at the same time. They
+are plain interpreters started on ``pdf_worker.py``, not a multiprocessing pool: a pool's
+children import the parent's main module, which here is the whole product (130 MB and seconds of
+imports each).
 
-Workers must never outlive the process that started them (60 MB or more each): a SIGKILL of the
-parent runs no cleanup, so every worker watches its parent and exits when it is gone. The
-multiprocessing resource tracker then exits by itself, as it does when the last holder of its
-pipe is gone.
+Workers never outlive the process that started them: each watches its parent and exits when it
+is gone, and closing its stdin ends it. Each runs in a process group of its own, so a Ctrl-C in
+a terminal reaches only the parent, which decides what stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
-import signal
-import threading
-import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+import sys
+from pathlib import Path
+
+from services.documents.pdf_worker import HEADER, OK
+
+WORKER = Path(__file__).with_name("pdf_worker.py")
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Runs in a worker process."""
-    # Imported here: only the workers need WeasyPrint, a second of imports the service spares.
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=None, url_fetcher=_offline_fetcher()).write_pdf()
+class RenderFailed(Exception):
+    """WeasyPrint could not render the document; the worker goes on with the next one."""
 
 
-def _offline_fetcher():  # noqa: ANN202
-    from weasyprint.urls import URLFetcher
+class _Worker:
+    """One render process, started when first needed and again after it died."""
 
-    class OfflineFetcher(URLFetcher):
-        def fetch(self, url: str, headers=None):  # noqa: ANN001, ANN201
-            raise ValueError(f"the report renderer does not fetch resources ({url[:80]})")
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
 
-    return OfflineFetcher()
+    async def start(self) -> None:
+        if self.process is None:
+            # -P: the worker's folder (this service's modules) stays off its sys.path.
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-P", str(WORKER), str(os.getpid()),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, process_group=0)
 
+    async def render(self, html: str) -> bytes:
+        await self.start()
+        data = html.encode()
+        self.process.stdin.write(HEADER.pack(OK, len(data)) + data)
+        await self.process.stdin.drain()
+        status, length = HEADER.unpack(await self.process.stdout.readexactly(HEADER.size))
+        body = await self.process.stdout.readexactly(length)
+        if status != OK:
+            raise RenderFailed(body.decode())
+        return body
 
-def _worker_started(parent: int) -> None:
-    """Runs first in every worker process."""
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # PR_SET_PDEATHSIG would fire when the parent's *thread* that spawned us ends, not the
-    # process, so we poll instead: once the parent is gone we are reparented.
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
-                     name="exit-with-parent").start()
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+        self.process = None
 
-
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    while os.getppid() == parent:
-        time.sleep(interval)
-    os._exit(1)
-
-
-def _warm() -> int:
-    import weasyprint  # noqa: F401 - now, so that the first report does not wait for it
-
-    return os.getpid()
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: the workers ignore it once they run
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    async def stop(self, timeout: float = 1.0) -> None:
+        """An idle worker ends when its stdin closes; a busy one is killed after ``timeout``:
+        the event it renders for is not acked, so it comes back."""
+        if self.process is None:
+            return
+        self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
 
 
 class PdfRenderer:
     def __init__(self, *, workers: int) -> None:
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._all = [_Worker() for _ in range(workers)]
+        self._idle: asyncio.Queue[_Worker] | None = None
 
-    def start(self) -> None:
-        # "spawn": forking a process that runs an event loop and database pools is unsafe.
-        self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_worker_started, initargs=(os.getpid(),))
-        # Start every worker now (the first report then does not wait for the imports), with
-        # SIGINT ignored from their first instruction: a Ctrl-C during their seconds of imports
-        # would otherwise print a traceback per worker. An ignored signal survives exec.
-        with _sigint_ignored():
-            for _ in range(self.workers):
-                self._pool.submit(_warm)
+    async def start(self) -> None:
+        """Start every worker now: each loads its fonts while the service starts, so the first
+        report does not wait seconds for them."""
+        self._idle = asyncio.Queue()
+        for worker in self._all:
+            await worker.start()
+            self._idle.put_nowait(worker)
 
     async def render(self, html: str) -> bytes:
-        if self._pool is None:
+        idle = self._idle
+        if idle is None:
             raise RuntimeError("the PDF renderer is not started")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, html_to_pdf, html)
+        worker = await idle.get()
+        try:
+            return await worker.render(html)
+        except RenderFailed:
+            raise
+        except BaseException:
+            # Cut off mid-frame (cancelled, or the process died): its pipes are out of step.
+            worker.kill()
+            raise
+        finally:
+            idle.put_nowait(worker)
 
-    def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    async def stop(self) -> None:
+        self._idle = None
+        await asyncio.gather(*(worker.stop() for worker in self._all))

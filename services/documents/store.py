@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.documents import domain
+
 SCHEMA = "documents"
 metadata = sa.MetaData(schema=SCHEMA)
 UUID = pg.UUID(as_uuid=True)
@@ -45,3 +47,10 @@ async def documents_of(conn: AsyncConnection, organisation_id: uuid.UUID,
                documents.c.questionnaire_id == questionnaire_id)
         .order_by(documents.c.kind, documents.c.language)
     )).all()
+
+
+async def report_languages(conn: AsyncConnection, questionnaire_id: uuid.UUID) -> set[str]:
+    return set((await conn.execute(
+        sa.select(documents.c.language).where(documents.c.questionnaire_id == questionnaire_id,
+                                              documents.c.kind == domain.REPORT)
+    )).scalars())
