@@ -122,9 +122,11 @@ class EmbeddedPostgres:
     proc: subprocess.Popen | None = field(default=None, repr=False)
     password: str = field(default="", repr=False)
 
+    database: str = PG_DATABASE
+
     @property
     def url(self) -> str:
-        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{PG_DATABASE}"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{self.database}"
 
     def admin_url(self) -> str:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
@@ -148,7 +150,10 @@ class EmbeddedPostgres:
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
             self._initdb(bin_path, pgdata, secrets_file, user)
-        self.password = json.loads(secrets_file.read_text())["password"]
+        credentials = json.loads(secrets_file.read_text())
+        self.password = credentials["password"]
+        # Folders made before initdb's database was ours name none: theirs is created on start.
+        self.database = credentials.get("database", PG_DATABASE)
         self.port = self.port or free_port()
         log = self.data / "postgres.log"
         log_handle = open(log, "ab")  # noqa: SIM115 - the child keeps it
@@ -161,7 +166,7 @@ class EmbeddedPostgres:
         )
         log_handle.close()
         _wait_for_port(self.port, self.proc, "postgres", log, timeout=60)
-        self._ensure_database()
+        self._wait_for_login(create=self.database != "postgres")
         return self
 
     def _system_user(self) -> str | None:
@@ -196,26 +201,28 @@ class EmbeddedPostgres:
             raise StartError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
         finally:
             pwfile.unlink(missing_ok=True)
-        secrets_file.write_text(json.dumps({"password": password}))
+        # initdb's own database is the product's: creating another would cost a copy of it
+        # (half a second of a new folder's start).
+        secrets_file.write_text(json.dumps({"password": password, "database": "postgres"}))
         secrets_file.chmod(0o600)
 
-    def _ensure_database(self) -> None:
+    def _wait_for_login(self, *, create: bool) -> None:
+        """Until PostgreSQL, listening already, accepts a login; ``create`` makes the database."""
         import psycopg
 
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(self.admin_url(),
-                                     autocommit=True) as conn:
-                    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                          (PG_DATABASE,)).fetchone()
-                    if not exists:
-                        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+                with psycopg.connect(self.admin_url(), autocommit=True) as conn:
+                    if create and not conn.execute(
+                            "SELECT 1 FROM pg_database WHERE datname = %s",
+                            (self.database,)).fetchone():
+                        conn.execute(f'CREATE DATABASE "{self.database}"')
                     return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError:  # still starting up
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.2)
+                time.sleep(0.02)
 
     def stop(self) -> None:
         _stop(self.proc, signal.SIGINT)  # SIGINT is PostgreSQL's "fast shutdown"
