@@ -75,11 +75,12 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         background.append(migrating)
         admin = _demo_admin(data)
         seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
+        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
         # Shielded: a cancelled wait must not let stopping overtake a migration still running.
         server = _server(args.port, services, settings=settings, sink=sink,
-                         before_consuming=lambda: asyncio.shield(migrating))
+                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
-                                             admin=admin, base_url=base_url))
+                                             admin=admin, base_url=base_url, shown=shown))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
         # here (KeyboardInterrupt or Stopped), after which the finally below stops the rest.
         await server.serve()
@@ -132,7 +133,7 @@ async def _seed_when_migrated(migrating: asyncio.Future, seed_demo, settings,  #
 
 
 def _server(port: int, services: dict, *, settings, sink,  # noqa: ANN001, ANN202
-            before_consuming):  # noqa: ANN001
+            before_consuming, ready):  # noqa: ANN001
     import uvicorn
     from faststream.nats import NatsBroker
 
@@ -143,13 +144,13 @@ def _server(port: int, services: dict, *, settings, sink,  # noqa: ANN001, ANN20
     broker = NatsBroker(settings.nats_url, **broker_logging())
     app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
                     extra=lambda a: a.include_router(mailbox_router(sink)),
-                    before_consuming=before_consuming)
+                    before_consuming=before_consuming, ready=ready)
     return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                          log_level=None))
 
 
 async def _banner(server, seeding: asyncio.Task, *, data: Path, shown_data: Path,  # noqa: ANN001
-                  admin: dict, base_url: str) -> None:
+                  admin: dict, base_url: str, shown: asyncio.Event) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
     await seeding  # the banner invites to log in: the demo admin must exist by then
@@ -159,12 +160,13 @@ async def _banner(server, seeding: asyncio.Task, *, data: Path, shown_data: Path
     if log_format() == "json":  # every line a JSON object; the password stays out of log stores
         log.info("running at %s (ready in %.1fs); demo admin %s, password in %s", base_url,
                  ready, admin["email"], data / "demo-admin.json")
-        return
-    print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
-          f"  log in as {admin['email']} with password {admin['password']}\n"
-          f"  mail sent to respondents: {base_url}/mailbox\n"
-          f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
-          f"  Ctrl-C stops everything\n", flush=True)
+    else:
+        print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
+              f"  log in as {admin['email']} with password {admin['password']}\n"
+              f"  mail sent to respondents: {base_url}/mailbox\n"
+              f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
+              f"  Ctrl-C stops everything\n", flush=True)
+    shown.set()
 
 
 def seconds_since_start() -> float:

@@ -47,6 +47,8 @@ class ServiceParts:
     http: APIRouter
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
+    # Work that may wait until the process is ready (and serving) rather than delay it.
+    on_ready: Callable[[], Awaitable[None]] | None = None
     relay: OutboxRelay | None = field(default=None, init=False)
 
 
@@ -94,11 +96,14 @@ def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
 
 def build_app(settings: Settings, broker: NatsBroker, services: Sequence[ServiceParts],
               *, extra: Callable[[FastAPI], None] | None = None,
-              before_consuming: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+              before_consuming: Callable[[], Awaitable[None]] | None = None,
+              ready: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
     """The ASGI app whose lifespan runs the services.
 
     ``before_consuming`` is awaited once NATS is connected, before any handler or relay starts:
     ``iso20400 up`` lets its migrations finish there, while the NATS side starts meanwhile.
+    The services' ``on_ready`` run in the background once the start-up is done, or once
+    ``ready`` returns (``up``: when its banner is shown).
     """
     for parts in services:
         broker.include_router(parts.nats)
@@ -120,9 +125,11 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             parts.relay.start()
         log.info("services running: %s", ", ".join(p.name for p in services))
+        readying = asyncio.create_task(_when_ready(services, ready))
         try:
             yield
         finally:
+            readying.cancel()
             for parts in services:
                 await parts.relay.stop()
             await _stop_broker(broker)
@@ -154,6 +161,15 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     if extra:
         extra(app)
     return app
+
+
+async def _when_ready(services: Sequence[ServiceParts],
+                      ready: Callable[[], Awaitable[None]] | None) -> None:
+    if ready:
+        await ready()
+    for parts in services:
+        if parts.on_ready:
+            await parts.on_ready()
 
 
 async def _stop_broker(broker: NatsBroker) -> None:
