@@ -132,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         from shared.embedded import StartError
 
         try:
-            return asyncio.run(up(args, SERVICES, seed_demo=SERVICES["invitations"].seed_demo))
+            return asyncio.run(up(args, SERVICES, seed_demo=_seed_demo))
         except StartError as exc:  # says what to do; a traceback would bury that
             log.error("could not start: %s", exc)
             return 1
@@ -155,6 +155,11 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_demo(args)
     return _content_check()
+
+
+async def _seed_demo(settings, *, email: str, password: str) -> bool:  # noqa: ANN001
+    # The services are imported only now, once `up` has set NATS and PostgreSQL starting.
+    return await SERVICES["invitations"].seed_demo(settings, email=email, password=password)
 
 
 def _content_check() -> int:

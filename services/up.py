@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from shared.logs import broker_logging, log_format
+from shared.logs import log_format
 
 DEMO_ADMIN_EMAIL = "admin@voorbeeldstad.example"
+_IMPORTED = time.monotonic()
 log = logging.getLogger("iso20400")
 
 
@@ -41,75 +42,146 @@ def _demo_admin(data: Path) -> dict:
 
 
 async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # noqa: ANN001
-    import uvicorn
-    from faststream.nats import NatsBroker
-
     from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-    from shared.mail import MailSink, mailbox_router
-    from shared.runtime import build_app
-    from shared.settings import Settings
 
-    started = time.monotonic()
     _check_port_free(args.port)
     data = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     base_url = f"http://127.0.0.1:{args.port}"
     nats = EmbeddedNats(data / "nats")
-    postgres = EmbeddedPostgres(data / "postgres")
-    sink = MailSink(data / "mail", port=free_port())
-    server = None
+    # Its port and password are chosen now, so that the app is built while initdb runs.
+    postgres = EmbeddedPostgres(data / "postgres").choose_address()
+    server = seeding = sink = None
+    loop = asyncio.get_running_loop()
+    # Both servers start at once, in executor threads (which live as long as the loop, as
+    # die_with_parent requires), while this thread imports the product: the seconds of initdb
+    # and of the imports overlap instead of adding up.
+    starting = [loop.run_in_executor(None, nats.start),
+                loop.run_in_executor(None, postgres.start)]
+    background = [*starting]  # stopping waits for these: they must not outlive the loop
     try:
-        await asyncio.to_thread(nats.start)
-        await asyncio.to_thread(postgres.start)
+        _import_everything(services)
+        from shared.mail import MailSink
+
+        sink = MailSink(data / "mail", port=free_port())
+        settings = _settings(data, nats=nats, postgres=postgres, sink=sink, base_url=base_url)
+        # The app is built while the servers start (initdb takes seconds); it is served after.
+        migrating = None  # set below, before the app's start-up calls before_consuming
+        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
+        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
+        server = _server(args.port, services, settings=settings, sink=sink,
+                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
+        # Shielded: Ctrl-C now must not let stopping overtake a server still starting.
+        await asyncio.shield(asyncio.gather(*starting))
         sink.start()
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
-        settings = Settings(
-            embedded=True, nats_url=nats.url, database_url=postgres.url,
-            secret_key=_secret(data / "secret.key"), base_url=base_url,
-            smtp_host="127.0.0.1", smtp_port=sink.port, mailbox_dir=str(sink.folder),
-        )
-        for module in services.values():
-            await asyncio.to_thread(module.migrate, settings)
+        # Migrations mostly wait for PostgreSQL. Meanwhile the app connects to NATS; its
+        # handlers, and the demo seed, start once the tables are there.
+        migrating = loop.run_in_executor(None, _migrate, services, settings)
+        background.append(migrating)
         admin = _demo_admin(data)
-        await seed_demo(settings, email=admin["email"], password=admin["password"])
-        broker = NatsBroker(settings.nats_url, **broker_logging())
-        app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
-                        extra=lambda a: a.include_router(mailbox_router(sink)))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port,
-                                               log_config=None, log_level=None))
-        banner = asyncio.create_task(_banner(server, data=data, shown_data=args.data, admin=admin,
-                                             base_url=base_url, started=started))
+        seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
+        banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
+                                             admin=admin, base_url=base_url, shown=shown))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
         # here (KeyboardInterrupt or Stopped), after which the finally below stops the rest.
         await server.serve()
         banner.cancel()
         return 0 if server.started else 1
     finally:
+        if seeding is not None and not seeding.done():
+            seeding.cancel()
+        await asyncio.wait(background)  # a server still starting is stopped once started
         (data / "stack.json").unlink(missing_ok=True)
-        sink.stop()
+        if sink is not None:
+            sink.stop()
         postgres.stop()
         nats.stop()
         if server is not None and server.started:
             log.info("stopped")
 
 
-async def _banner(server, *, data: Path, shown_data: Path, admin: dict,  # noqa: ANN001
-                  base_url: str, started: float) -> None:
+def _import_everything(services: dict) -> None:  # noqa: ANN001
+    """The modules ``up`` needs, imported now rather than where they are first used."""
+    import alembic.command  # noqa: F401 - the migrations' tool
+    import alembic.context  # noqa: F401
+    import uvicorn  # noqa: F401
+    from faststream.nats import NatsBroker  # noqa: F401
+
+    import shared.runtime  # noqa: F401
+
+    len(services)  # the four services' modules
+
+
+def _settings(data: Path, *, nats, postgres, sink, base_url: str):  # noqa: ANN001, ANN202
+    from shared.settings import Settings
+
+    return Settings(
+        embedded=True, nats_url=nats.url, database_url=postgres.url,
+        secret_key=_secret(data / "secret.key"), base_url=base_url,
+        smtp_host="127.0.0.1", smtp_port=sink.port, mailbox_dir=str(sink.folder),
+    )
+
+
+def _migrate(services: dict, settings) -> None:  # noqa: ANN001
+    for module in services.values():
+        module.migrate(settings)
+
+
+async def _seed_when_migrated(migrating: asyncio.Future, seed_demo, settings,  # noqa: ANN001
+                              admin: dict) -> None:
+    await asyncio.shield(migrating)
+    await seed_demo(settings, email=admin["email"], password=admin["password"])
+
+
+def _server(port: int, services: dict, *, settings, sink,  # noqa: ANN001, ANN202
+            before_consuming, ready):  # noqa: ANN001
+    import uvicorn
+    from faststream.nats import NatsBroker
+
+    from shared.logs import broker_logging
+    from shared.mail import mailbox_router
+    from shared.runtime import build_app
+
+    broker = NatsBroker(settings.nats_url, **broker_logging())
+    app = build_app(settings, broker, [m.build(settings, broker) for m in services.values()],
+                    extra=lambda a: a.include_router(mailbox_router(sink)),
+                    before_consuming=before_consuming, ready=ready)
+    return uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                         log_level=None))
+
+
+async def _banner(server, seeding: asyncio.Task, *, data: Path, shown_data: Path,  # noqa: ANN001
+                  admin: dict, base_url: str, shown: asyncio.Event) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
+    await seeding  # the banner invites to log in: the demo admin must exist by then
     (data / "stack.json").write_text(json.dumps({"url": base_url, "pid": os.getpid(),
                                                  "log": _stderr_file()}))
-    ready = time.monotonic() - started
+    ready = seconds_since_start()
     if log_format() == "json":  # every line a JSON object; the password stays out of log stores
         log.info("running at %s (ready in %.1fs); demo admin %s, password in %s", base_url,
                  ready, admin["email"], data / "demo-admin.json")
-        return
-    print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
-          f"  log in as {admin['email']} with password {admin['password']}\n"
-          f"  mail sent to respondents: {base_url}/mailbox\n"
-          f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
-          f"  Ctrl-C stops everything\n", flush=True)
+    else:
+        print(f"\nISO 20400 Scan is running at {base_url}  (ready in {ready:.1f}s)\n"
+              f"  log in as {admin['email']} with password {admin['password']}\n"
+              f"  mail sent to respondents: {base_url}/mailbox\n"
+              f"  try it, in a second terminal here: {_demo_command(shown_data)}\n"
+              f"  Ctrl-C stops everything\n", flush=True)
+    shown.set()
+
+
+def seconds_since_start() -> float:
+    """Seconds since this process started, interpreter start-up and imports included."""
+    try:
+        # Field 22 of /proc/self/stat: the start time in clock ticks since boot (the command
+        # name, field 2, is in parentheses and may contain spaces).
+        ticks = int(Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):  # not Linux: from when this module was imported
+        return time.monotonic() - _IMPORTED
 
 
 def _check_port_free(port: int) -> None:

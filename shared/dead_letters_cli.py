@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-import nats
-from nats.js.errors import NotFoundError
-from pydantic import ValidationError
-
-from shared.dead_letters import DeadLetter, read_dead_letters, replay, utc
-from shared.settings import Settings
+# Imported where used: building the command line must stay light, for `iso20400 up` starts
+# NATS and PostgreSQL only after parsing it.
+if TYPE_CHECKING:
+    from shared.dead_letters import DeadLetter
+    from shared.settings import Settings
 
 
 def add_parser(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
@@ -23,11 +24,21 @@ def add_parser(sub) -> None:  # noqa: ANN001 - argparse's subparsers action
     action.add_parser("list", help="one line each: sequence, time, consumer, subject, reason")
     again = action.add_parser("replay", help="publish them again to their original subjects")
     again.add_argument("--consumer", help="only those of this consumer, e.g. scoring-score-responses")
-    again.add_argument("--since", type=utc, help="only those dead-lettered at or after this "
-                                                  "moment (ISO 8601, UTC unless it says)")
+    again.add_argument("--since", type=_moment, help="only those dead-lettered at or after "
+                                                      "this moment (ISO 8601, UTC unless it says)")
+
+
+def _moment(text: str) -> datetime:
+    from shared.dead_letters import utc
+
+    return utc(text)
 
 
 def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from shared.settings import Settings
+
     try:
         settings = Settings(embedded=True)  # no secret needed to talk to NATS
     except ValidationError as exc:
@@ -37,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    import nats
+    from nats.js.errors import NotFoundError
+
     try:
         nc = await nats.connect(settings.nats_servers, connect_timeout=5,
                                 max_reconnect_attempts=1, reconnect_time_wait=1,
@@ -59,6 +73,8 @@ async def _quiet(exc: Exception) -> None:
 
 
 async def _act(args: argparse.Namespace, js, settings: Settings) -> int:  # noqa: ANN001
+    from shared.dead_letters import read_dead_letters, replay
+
     if args.action == "list":
         letters = await read_dead_letters(js, settings.bus_namespace)
         for letter in letters:

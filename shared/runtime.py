@@ -48,6 +48,8 @@ class ServiceParts:
     http: APIRouter
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
+    # Work that may wait until the process is ready (and serving) rather than delay it.
+    on_ready: Callable[[], Awaitable[None]] | None = None
     relay: OutboxRelay | None = field(default=None, init=False)
 
 
@@ -94,7 +96,16 @@ def consumer_for(engine: AsyncEngine, messaging: Messaging, broker: NatsBroker,
 
 
 def build_app(settings: Settings, broker: NatsBroker, services: Sequence[ServiceParts],
-              *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
+              *, extra: Callable[[FastAPI], None] | None = None,
+              before_consuming: Callable[[], Awaitable[None]] | None = None,
+              ready: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+    """The ASGI app whose lifespan runs the services.
+
+    ``before_consuming`` is awaited once NATS is connected, before any handler or relay starts:
+    ``iso20400 up`` lets its migrations finish there, while the NATS side starts meanwhile.
+    The services' ``on_ready`` run in the background once the start-up is done, or once
+    ``ready`` returns (``up``: when its banner is shown).
+    """
     for parts in services:
         broker.include_router(parts.nats)
         parts.relay = OutboxRelay(engine=parts.engine, messaging=parts.messaging, broker=broker,
@@ -109,6 +120,8 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             if parts.on_start:
                 await parts.on_start()
+        if before_consuming:
+            await before_consuming()
         await broker.start()
         for parts in services:
             parts.relay.start()
@@ -120,9 +133,11 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         # end for a process (the tests) that goes on after this app.
         gc.collect()
         gc.freeze()
+        readying = asyncio.create_task(_when_ready(services, ready))
         try:
             yield
         finally:
+            readying.cancel()
             gc.unfreeze()
             for parts in services:
                 await parts.relay.stop()
@@ -155,6 +170,15 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     if extra:
         extra(app)
     return app
+
+
+async def _when_ready(services: Sequence[ServiceParts],
+                      ready: Callable[[], Awaitable[None]] | None) -> None:
+    if ready:
+        await ready()
+    for parts in services:
+        if parts.on_ready:
+            await parts.on_ready()
 
 
 async def _stop_broker(broker: NatsBroker) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from faststream.nats import NatsBroker
@@ -24,17 +25,32 @@ def migrate(settings: Settings) -> None:
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     engine = make_engine(settings.database_url)
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
-    renderer = PdfRenderer(workers=settings.document_workers)
-
-    async def start() -> None:
-        await renderer.start()
-
-    async def stop() -> None:
-        await renderer.stop()
+    renderer = _StartedWhenReady(PdfRenderer(workers=settings.document_workers))
 
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,
         nats=handlers.build_router(consumer_for(engine, messaging, broker, settings),
                                    renderer=renderer, env=templates(HERE)),
-        http=api.build_router(engine=engine), on_start=start, on_stop=stop,
+        http=api.build_router(engine=engine), on_ready=renderer.start, on_stop=renderer.stop,
     )
+
+
+class _StartedWhenReady:
+    """The PDF renderer, whose workers start once the process is ready: their imports and first
+    render take seconds of CPU that the start-up would otherwise share. A report due before
+    then waits for them."""
+
+    def __init__(self, renderer: PdfRenderer) -> None:
+        self.renderer = renderer
+        self.started = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.renderer.start()
+        self.started.set()
+
+    async def render(self, html: str) -> bytes:
+        await self.started.wait()
+        return await self.renderer.render(html)
+
+    async def stop(self) -> None:
+        await self.renderer.stop()

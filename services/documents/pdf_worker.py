@@ -12,15 +12,13 @@ the renderer reach out to another host (or to a local file).
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import sys
 import threading
 import time
 from typing import BinaryIO
-
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 OK, FAILED = 0, 1
 HEADER = struct.Struct(">BI")
@@ -31,13 +29,23 @@ body { font-family: "DejaVu Sans", sans-serif }</style>
 <h1>Warm</h1><table><tr><th>up</th><td><b>bold</b> <i>italic</i> 12 %</td></tr></table>"""
 
 
-class OfflineFetcher(URLFetcher):
-    def fetch(self, url: str, headers=None):  # noqa: ANN001, ANN201
-        raise ValueError(f"the report renderer does not fetch resources ({url[:80]})")
+@functools.cache
+def _weasyprint():  # noqa: ANN202
+    """WeasyPrint, imported on first use: the service imports this module only for its frame
+    format, and must not pay a second of start-up for a library only the workers use."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    class OfflineFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):  # noqa: ANN001, ANN201
+            raise ValueError(f"the report renderer does not fetch resources ({url[:80]})")
+
+    return HTML, OfflineFetcher
 
 
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()).write_pdf()
+    html_class, fetcher = _weasyprint()
+    return html_class(string=html, base_url=None, url_fetcher=fetcher()).write_pdf()
 
 
 def write_frame(stream: BinaryIO, status: int, body: bytes) -> None:

@@ -110,9 +110,9 @@ async def test_reports_are_rendered_in_worker_processes_into_readable_pdfs(tmp_p
 
 
 def test_the_render_worker_imports_weasyprint_and_nothing_of_the_product():
-    # Loaded the way the renderer starts it: by path, in a fresh interpreter.
-    probe = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe'); "
-             "print(' '.join(sorted(sys.modules)))")
+    # Loaded the way the renderer starts it: by path, in a fresh interpreter, then rendering.
+    probe = ("import runpy, sys; worker = runpy.run_path(sys.argv[1], run_name='probe'); "
+             "worker['html_to_pdf']('<p>Rapport</p>'); print(' '.join(sorted(sys.modules)))")
     modules = subprocess.run([sys.executable, "-P", "-c", probe, str(WORKER)], check=True,
                              capture_output=True, text=True, timeout=120).stdout.split()
     assert "weasyprint" in modules
