@@ -14,6 +14,7 @@ a terminal reaches only the parent, which decides what stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -52,8 +53,8 @@ class _Worker:
         return body
 
     def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
+        if self.process is not None:
+            _kill(self.process)
         self.process = None
 
     async def stop(self, timeout: float = 1.0) -> None:
@@ -65,9 +66,15 @@ class _Worker:
         try:
             await asyncio.wait_for(self.process.wait(), timeout)
         except TimeoutError:
-            self.process.kill()
+            _kill(self.process)
             await self.process.wait()
         self.process = None
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    # It may have ended on its own a moment ago: then there is nothing left to kill.
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
 
 
 class PdfRenderer:
