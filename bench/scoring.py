@@ -14,9 +14,8 @@ import asyncio
 import multiprocessing
 import secrets
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import nats
 import psycopg
@@ -24,11 +23,8 @@ import psycopg
 from bench import bare_loop
 from bench.common import Comparison, Servers, median, run_alone
 from shared.bus import events_stream
-from shared.content import Answer, content
+from shared.content import Answer
 from shared.events import (
-    AnswerGiven,
-    InvitationSent,
-    QuestionnaireCreated,
     ResponseSubmitted,
     ScanCompleted,
     encode,
@@ -36,6 +32,7 @@ from shared.events import (
     subject_for,
 )
 from shared.settings import Settings
+from tests.scans import submitted_scan
 from tests.servers import fresh_database, fresh_namespace, remove_namespace
 
 
@@ -146,24 +143,9 @@ def bench_settings(servers: Servers, database_url: str) -> Settings:
 def scan_events(questionnaires: int, responses: int, namespace: str) -> list[tuple]:
     """(event, encoded CloudEvent) for each questionnaire: created, then per respondent an
     invitation and a submitted response of every statement."""
-    scan, now = content(), datetime.now(UTC)
-    answers = tuple(AnswerGiven(statement_id=s.id, answer=Answer.DEELS) for s in scan.statements)
-    out = []
-    for _ in range(questionnaires):
-        org, qid = uuid.uuid4(), uuid.uuid4()
-        out.append(QuestionnaireCreated(
-            organisation_id=org, questionnaire_id=qid, organisation_name="Bench", title="Bench",
-            content_version=scan.version, deadline=now + timedelta(days=1), created_at=now))
-        for _ in range(responses):
-            inv = uuid.uuid4()
-            out.append(InvitationSent(
-                organisation_id=org, questionnaire_id=qid, invitation_id=inv,
-                respondent_id=uuid.uuid4(), respondent_name="R", token_hash="0" * 64,
-                invitations_total=responses, sent_at=now))
-            out.append(ResponseSubmitted(
-                organisation_id=org, questionnaire_id=qid, response_id=uuid.uuid4(),
-                invitation_id=inv, content_version=scan.version, submitted_at=now,
-                answers=answers))
+    now = datetime.now(UTC)
+    out = [event for _ in range(questionnaires)
+           for event in submitted_scan(respondents=responses, answer=Answer.DEELS)]
     return [(event, encode(envelope(event, source="bench", time=now))) for event in out]
 
 

@@ -8,7 +8,7 @@ import json
 import secrets
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import nats
 import pytest
@@ -25,14 +25,10 @@ from shared.bus import (
     events_stream,
     subscribe_batch,
 )
-from shared.content import Answer, content
-from shared.db import Messaging, make_engine
+from shared.content import Answer
+from shared.db import make_engine
 from shared.events import (
-    AnswerGiven,
-    InvitationSent,
     QuestionnaireClosed,
-    QuestionnaireCreated,
-    ResponseSubmitted,
     ScanCompleted,
     encode,
     envelope,
@@ -41,6 +37,8 @@ from shared.events import (
 from shared.runtime import build_app
 from shared.settings import Settings
 from tests.flows import eventually
+from tests.probe_service import probe_tables
+from tests.scans import submitted_scan
 
 pytestmark = pytest.mark.integration
 
@@ -68,15 +66,7 @@ async def batch_probe(nats_url: str, database_url: str, namespace: str, *,
                       fail_for: set[uuid.UUID] = frozenset()):
     """A service 'probe' whose one batch consumer records each questionnaire it is told about,
     and fails every batch that holds one of ``fail_for``."""
-    metadata = sa.MetaData(schema="probe")
-    effects = sa.Table("effects", metadata, sa.Column("seq", sa.Integer, sa.Identity(),
-                                                      primary_key=True),
-                       sa.Column("questionnaire_id", sa.Uuid, nullable=False))
-    messaging = Messaging(metadata, service="probe", namespace=namespace)
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS probe"))
-        await conn.run_sync(metadata.create_all)
+    engine, messaging, effects = await probe_tables(database_url, namespace)
     batches: list[int] = []
 
     async def record(conn, events) -> None:  # noqa: ANN001
@@ -158,24 +148,8 @@ async def test_a_redelivered_batch_changes_nothing(nats_url, database_url, names
 
 async def test_two_scoring_workers_complete_a_questionnaire_of_many_responses_exactly_once(
         nats_url, database_url, namespace):
-    scan, now = content(), datetime.now(UTC)
-    qid, respondents = uuid.uuid4(), 120
-    answers = tuple(AnswerGiven(statement_id=s.id, answer=Answer.VOLLEDIG)
-                    for s in scan.statements)
-    events = [QuestionnaireCreated(organisation_id=ORG, questionnaire_id=qid,
-                                   organisation_name="Gemeente", title="Scan",
-                                   content_version=scan.version,
-                                   deadline=now + timedelta(days=1), created_at=now)]
-    for _ in range(respondents):
-        invitation = uuid.uuid4()
-        events.append(InvitationSent(
-            organisation_id=ORG, questionnaire_id=qid, invitation_id=invitation,
-            respondent_id=uuid.uuid4(), respondent_name="R", token_hash="0" * 64,
-            invitations_total=respondents, sent_at=now))
-        events.append(ResponseSubmitted(
-            organisation_id=ORG, questionnaire_id=qid, response_id=uuid.uuid4(),
-            invitation_id=invitation, content_version=scan.version, submitted_at=now,
-            answers=answers))
+    respondents = 120
+    events = submitted_scan(respondents=respondents, answer=Answer.VOLLEDIG, organisation_id=ORG)
     await publish(nats_url, namespace, [(type(e), body_of(e)) for e in events])
     settings = Settings(nats_url=nats_url, database_url=database_url, bus_namespace=namespace,
                         secret_key=secrets.token_urlsafe(48), relay_interval=0.05)

@@ -23,9 +23,9 @@ from shared.bus import (
     events_stream,
     subscribe,
 )
-from shared.db import Messaging, make_engine
 from shared.events import QuestionnaireClosed, encode, envelope, subject_for
 from tests.flows import eventually
+from tests.probe_service import probe_tables
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +41,7 @@ def closed_event() -> QuestionnaireClosed:
 async def probe(nats_url: str, database_url: str, namespace: str, handler=None,  # noqa: ANN001
                 *, max_deliveries: int = 3):
     """A service named 'probe' with an outbox, an inbox, an effects table and one consumer."""
-    metadata = sa.MetaData(schema="probe")
-    effects = sa.Table("effects", metadata, sa.Column("seq", sa.Integer, sa.Identity(),
-                                                      primary_key=True),
-                       sa.Column("questionnaire_id", sa.Uuid, nullable=False))
-    messaging = Messaging(metadata, service="probe", namespace=namespace)
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS probe"))
-        await conn.run_sync(metadata.create_all)
+    engine, messaging, effects = await probe_tables(database_url, namespace)
     broker = NatsBroker(nats_url)
     router = NatsRouter()
 
