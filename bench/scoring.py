@@ -2,8 +2,11 @@
 
 Every run gets a fresh database and bus namespace. The events (questionnaire.created,
 invitation.sent, response.submitted) are published before any worker starts; a run is timed
-from the moment its worker processes start consuming to the last scan.completed on the stream.
-The bare loop gets the same response.submitted bodies and is timed to its last ack.
+from the moment its worker processes, connected and ready, start consuming to the last
+scan.completed on the stream. The bare loop gets the same response.submitted bodies and is
+timed from its connections being made to its last ack. Beside the table it prints the CPU every
+process on the machine used in each 20x50 run (``bench/machine.py``), and what the cores leave
+for a second worker.
 
     .venv/bin/python -m bench.scoring [--rounds 3]
 """
@@ -11,17 +14,21 @@ The bare loop gets the same response.submitted bodies and is timed to its last a
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import nats
 import psycopg
 
 from bench import bare_loop
 from bench.common import Comparison, Servers, median, run_alone
+from bench.machine import CpuUse, Usage
+from bench.scoring_workers import Workers
 from shared.bus import events_stream
 from shared.content import Answer
 from shared.events import (
@@ -35,6 +42,8 @@ from shared.settings import Settings
 from tests.scans import submitted_scan
 from tests.servers import fresh_database, fresh_namespace, remove_namespace
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Run:
@@ -42,6 +51,7 @@ class Run:
     responses: int
     cpu_seconds: float  # Python CPU of the worker processes while they ran
     statements: int  # SQL statements the worker processes sent
+    machine: Usage  # CPU of every process on the machine during the run
 
     @property
     def per_second(self) -> float:
@@ -62,6 +72,11 @@ def compare(servers: Servers, *, rounds: int) -> list[Comparison]:
         cpu = median([r.cpu_seconds / r.responses * 1000 for r in runs])
         sql = median([r.statements / r.responses for r in runs])
         print(f"  {name}: {cpu:.2f} ms Python CPU and {sql:.2f} SQL statements per response")
+    # What the machine's cores leave for a second worker (goal: 2 workers ≥ 1.7× one).
+    for name, runs in (("scoring 1 worker, 20x50", one_many),
+                       ("scoring 2 workers, 20x50", two_many), ("bare loop, 20x50", bare_many)):
+        for run in runs:
+            print(f"  {name}: {run.machine.summary()}")
     rate = lambda runs: median([r.per_second for r in runs])  # noqa: E731
     return [
         row("scoring 20x50, 1 worker", rate(one_many), rate(bare_many), "responses/s", 1.0),
@@ -85,11 +100,13 @@ def bare(servers: Servers, *, questionnaires: int, responses: int) -> Run:
     with fresh_database(servers.postgres_url) as database_url:
         async def run() -> Run:
             stream = await bare_loop.publish(servers.nats_url, bodies)
-            cpu = time.process_time()
+            cpu, machine = time.process_time(), CpuUse([os.getpid()])
+            machine.start()
             seconds = await bare_loop.consume(servers.nats_url, database_url, stream,
                                               expected=len(bodies))
             return Run(seconds=seconds, responses=len(bodies),
-                       cpu_seconds=time.process_time() - cpu, statements=4 * len(bodies))
+                       cpu_seconds=time.process_time() - cpu, statements=4 * len(bodies),
+                       machine=machine.stop())
         return asyncio.run(run())
 
 
@@ -104,13 +121,14 @@ def product(servers: Servers, *, questionnaires: int, responses: int, workers: i
                                                   settings.bus_namespace)))
         try:
             with Workers(settings, workers) as running:
-                asyncio.run(scans_completed(settings, questionnaires))
-                seconds = time.perf_counter() - running.started
+                seconds, machine = asyncio.run(scans_completed(
+                    settings, questionnaires, after=lambda: asyncio.to_thread(running.start),
+                    then=running.finished))
         finally:
             asyncio.run(remove_namespace(servers.nats_url, settings.bus_namespace))
     return Run(seconds=seconds, responses=questionnaires * responses,
                cpu_seconds=sum(r[0] for r in running.reports),
-               statements=sum(r[1] for r in running.reports))
+               statements=sum(r[1] for r in running.reports), machine=machine)
 
 
 def completion(servers: Servers, *, respondents: int) -> float:
@@ -124,12 +142,13 @@ def completion(servers: Servers, *, respondents: int) -> float:
         *first, last = scan_events(1, respondents, settings.bus_namespace)
         asyncio.run(publish(settings, first))
         try:
-            with Workers(settings, 1):
+            with Workers(settings, 1) as running:
+                running.start()
                 asyncio.run(responses_scored(database_url, respondents - 1))
                 started = time.perf_counter()
-                asyncio.run(publish(settings, [last]))
-                asyncio.run(scans_completed(settings, 1))
-                return time.perf_counter() - started
+                return asyncio.run(scans_completed(
+                    settings, 1, after=lambda: publish(settings, [last]),
+                    then=lambda: time.perf_counter() - started))
         finally:
             asyncio.run(remove_namespace(servers.nats_url, settings.bus_namespace))
 
@@ -161,17 +180,30 @@ async def publish(settings: Settings, events: list[tuple]) -> None:
     await nc.close()
 
 
-async def scans_completed(settings: Settings, expected: int) -> None:
+async def scans_completed(settings: Settings, expected: int, *,
+                          after: Callable[[], Awaitable[object]], then: Callable[[], T]) -> T:
+    """Listen for scan.completed, run ``after``, and once ``expected`` scans completed return
+    what ``then`` returns.
+
+    A subscription rather than asking the stream over and over: on two cores, a poller takes
+    CPU from the workers and NATS it measures.
+    """
     nc = await nats.connect(settings.nats_url)
-    js = nc.jetstream()
-    wanted = f"{settings.bus_namespace}.*.{ScanCompleted.name}"
-    while True:
-        info = await js.stream_info(events_stream(settings.bus_namespace),
-                                    subjects_filter=wanted)
-        if sum((info.state.subjects or {}).values()) >= expected:
-            break
-        await asyncio.sleep(0.005)
+    completed: set[str] = set()
+    done = asyncio.Event()
+
+    async def arrived(msg) -> None:  # noqa: ANN001
+        completed.add(msg.headers["Nats-Msg-Id"])  # once each, should the relay publish twice
+        if len(completed) >= expected:
+            done.set()
+
+    await nc.subscribe(f"{settings.bus_namespace}.*.{ScanCompleted.name}", cb=arrived)
+    await nc.flush()
+    await after()
+    await asyncio.wait_for(done.wait(), 600)
+    result = then()
     await nc.close()
+    return result
 
 
 async def responses_scored(database_url: str, expected: int) -> None:
@@ -179,65 +211,6 @@ async def responses_scored(database_url: str, expected: int) -> None:
         while (await (await db.execute(
                 "SELECT count(*) FROM scoring.scored_responses")).fetchone())[0] < expected:
             await asyncio.sleep(0.05)
-
-
-class Workers:
-    """Scoring worker processes, each a whole scoring service, started together."""
-
-    def __init__(self, settings: Settings, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.ready = [context.Event() for _ in range(count)]
-        self.go, self.stop = context.Event(), context.Event()
-        self.results = context.Queue()
-        self.processes = [context.Process(target=_worker, args=(
-            settings.model_dump(), ready, self.go, self.stop, self.results))
-            for ready in self.ready]
-        self.started = 0.0
-        self.reports: list[tuple[float, int]] = []
-
-    def __enter__(self) -> Workers:
-        for process in self.processes:
-            process.start()
-        for ready in self.ready:
-            ready.wait(60)
-        self.started = time.perf_counter()
-        self.go.set()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.reports = [self.results.get(timeout=60) for _ in self.processes]
-        for process in self.processes:
-            process.join(30)
-
-
-def _worker(settings: dict, ready, go, stop, results) -> None:  # noqa: ANN001
-    """One scoring service in its own process: built, then started on ``go``, until ``stop``."""
-    import logging
-
-    import sqlalchemy as sa
-    from faststream.nats import NatsBroker
-
-    from services.scoring import app as scoring
-    from shared.runtime import build_app
-
-    logging.disable(logging.WARNING)
-    statements = [0]
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute",
-                    lambda *_, **__: statements.__setitem__(0, statements[0] + 1))
-    config = Settings(**settings)
-    broker = NatsBroker(config.nats_url)
-    app = build_app(config, broker, [scoring.build(config, broker)])
-
-    async def serve() -> tuple[float, int]:
-        ready.set()
-        await asyncio.to_thread(go.wait)
-        cpu = time.process_time()
-        async with app.router.lifespan_context(app):
-            await asyncio.to_thread(stop.wait)
-            return time.process_time() - cpu, statements[0]
-
-    results.put(asyncio.run(serve()))
 
 
 if __name__ == "__main__":
