@@ -155,8 +155,7 @@ def completion(servers: Servers, *, respondents: int) -> float:
 
 def bench_settings(servers: Servers, database_url: str) -> Settings:
     return Settings(nats_url=servers.nats_url, database_url=database_url,
-                    bus_namespace=fresh_namespace(), secret_key=secrets.token_urlsafe(48),
-                    relay_interval=0.02)
+                    bus_namespace=fresh_namespace(), secret_key=secrets.token_urlsafe(48))
 
 
 def scan_events(questionnaires: int, responses: int, namespace: str) -> list[tuple]:
