@@ -79,13 +79,12 @@ def build_router(consumer: Consumer) -> NatsRouter:
         updated = await store.add_responses(conn, [
             {"invitation_id": e.invitation_id, "response_id": e.response_id,
              "questionnaire_id": e.questionnaire_id, "organisation_id": e.organisation_id,
-             "answers": e.model_dump(mode="json", include={"answers"})["answers"],
-             "answer_map": {a.statement_id: a.answer.value for a in e.answers},
-             "percent": domain.response_percent(e.answers), "scored_at": now}
+             "answers": e.answers, "answer_map": {a.statement_id: a.answer for a in e.answers},
+             "percent": domain.response_percent(e.answers)}
             for e in submitted
             # a late response after the admin closed the scan is kept out of the result
             if locked[e.questionnaire_id].completed_at is None
-        ])
+        ], scored_at=now)
         for q in updated:
             await complete_if_due(conn, q)
 
