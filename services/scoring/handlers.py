@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scoring import domain, store
 from shared.bus import Consumer, each_in_turn, subscribe_batch
+from shared.consumer import BatchHandler, Handler
 from shared.content import content
 from shared.events import (
     CloudEvent,
@@ -51,7 +52,6 @@ def build_router(consumer: Consumer) -> NatsRouter:
 
     async def on_questionnaire_created(conn: AsyncConnection, event: QuestionnaireCreated,
                                        envelope: CloudEvent) -> None:
-        await store.lock_questionnaire(conn, event.questionnaire_id, event.organisation_id)
         await conn.execute(store.questionnaires.update()
                            .where(store.questionnaires.c.id == event.questionnaire_id)
                            .values(organisation_name=event.organisation_name,
@@ -90,7 +90,6 @@ def build_router(consumer: Consumer) -> NatsRouter:
 
     async def on_questionnaire_closed(conn: AsyncConnection, event: QuestionnaireClosed,
                                       envelope: CloudEvent) -> None:
-        await store.lock_questionnaire(conn, event.questionnaire_id, event.organisation_id)
         await conn.execute(store.questionnaires.update()
                            .where(store.questionnaires.c.id == event.questionnaire_id,
                                   store.questionnaires.c.closed_at.is_(None))
@@ -101,14 +100,28 @@ def build_router(consumer: Consumer) -> NatsRouter:
     # Every consumer here takes the messages waiting for it in one transaction; invitations and
     # responses come in numbers worth multi-row statements.
     subscribe_batch(router, consumer, purpose="track-questionnaires", event=QuestionnaireCreated,
-                    handler=each_in_turn(on_questionnaire_created))
+                    handler=locked_first(on_questionnaire_created))
     subscribe_batch(router, consumer, purpose="track-invitations", event=InvitationSent,
                     handler=on_invitations_sent)
     subscribe_batch(router, consumer, purpose="score-responses", event=ResponseSubmitted,
                     handler=on_responses_submitted)
     subscribe_batch(router, consumer, purpose="track-closures", event=QuestionnaireClosed,
-                    handler=each_in_turn(on_questionnaire_closed))
+                    handler=locked_first(on_questionnaire_closed))
     return router
+
+
+def locked_first(handler: Handler) -> BatchHandler:
+    """``each_in_turn`` once every questionnaire of the batch is locked, in id order like the
+    other consumers' batches: one event at a time, a batch of questionnaire.created would
+    lock its questionnaires in arrival order and deadlock with a batch of invitations."""
+    handle_each = each_in_turn(handler)
+
+    async def handle(conn: AsyncConnection, events: list) -> None:
+        await store.lock_questionnaires(
+            conn, {event.questionnaire_id: event.organisation_id for event, _ in events})
+        await handle_each(conn, events)
+
+    return handle
 
 
 async def _reload(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN202

@@ -88,23 +88,15 @@ _lock_questionnaires = (
     .order_by(questionnaires.c.id).with_for_update())
 
 
-async def lock_questionnaire(conn: AsyncConnection, questionnaire_id: uuid.UUID,
-                             organisation_id: uuid.UUID):  # noqa: ANN201
-    """Create the row if this is the first event about it, then lock it.
-
-    Every handler takes this lock first, so concurrent workers handle one questionnaire's
-    events one at a time and completion is decided exactly once.
-    """
-    return (await lock_questionnaires(conn, {questionnaire_id: organisation_id}))[
-        questionnaire_id]
-
-
 async def lock_questionnaires(conn: AsyncConnection,
                               organisations: Mapping[uuid.UUID, uuid.UUID]) -> dict:
-    """``lock_questionnaire`` for several (questionnaire id -> organisation id) at once.
+    """Create the rows of questionnaires (id -> organisation id) not seen before, then lock
+    them all; returns them by id.
 
-    Rows are created and locked in the order of their ids, so two workers whose batches share
-    questionnaires wait for each other instead of deadlocking.
+    Every handler takes these locks first, so concurrent workers handle one questionnaire's
+    events one at a time and completion is decided exactly once. Rows are created and locked
+    in the order of their ids, so two batches that share questionnaires wait for each other
+    instead of deadlocking.
     """
     ids = sorted(organisations)
     await conn.execute(_create_questionnaires, _arrays(
