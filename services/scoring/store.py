@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -78,14 +77,15 @@ def _arrays(**columns: Sequence) -> dict[str, list]:
 
 
 _new = _rows(id=UUID, organisation_id=UUID)
-_create_questionnaires = (
-    pg.insert(questionnaires)
-    .from_select(["id", "organisation_id"], sa.select(_new.c.id, _new.c.organisation_id))
-    .on_conflict_do_nothing())
-_lock_questionnaires = (
-    sa.select(questionnaires)
-    .where(questionnaires.c.id == sa.any_(sa.bindparam("ids", type_=pg.ARRAY(UUID))))
-    .order_by(questionnaires.c.id).with_for_update())
+_insert_new = pg.insert(questionnaires).from_select(
+    ["id", "organisation_id"], sa.select(_new.c.id, _new.c.organisation_id))
+# One round trip: a row not there yet is inserted, one that is gets a row lock from an update
+# that changes nothing, and either way comes back as it now is.
+_create_and_lock = (
+    _insert_new
+    .on_conflict_do_update(index_elements=[questionnaires.c.id],
+                           set_={"organisation_id": questionnaires.c.organisation_id})
+    .returning(*questionnaires.c))
 
 
 async def lock_questionnaires(conn: AsyncConnection,
@@ -99,9 +99,8 @@ async def lock_questionnaires(conn: AsyncConnection,
     instead of deadlocking.
     """
     ids = sorted(organisations)
-    await conn.execute(_create_questionnaires, _arrays(
+    rows = await conn.execute(_create_and_lock, _arrays(
         id=ids, organisation_id=[organisations[qid] for qid in ids]))
-    rows = await conn.execute(_lock_questionnaires, {"ids": ids})
     return {row.id: row for row in rows}
 
 
@@ -126,16 +125,19 @@ _new_responses = (
     .table_valued(*[sa.column(c.name, c.type) for c in scored_responses.c
                     if c.name in NewResponse.__annotations__])
     .render_derived(name="rows", with_types=True))
-_add_scored = (
+_inserted = (
     pg.insert(scored_responses)
     .from_select([*_new_responses.c.keys(), "scored_at"],
                  sa.select(*_new_responses.c, sa.bindparam("scored_at", type_=TS)))
     .on_conflict_do_nothing()
-    .returning(scored_responses.c.questionnaire_id))
-_counts = _rows(id=UUID, added=sa.Integer)
-_count_submitted = (
-    questionnaires.update().where(questionnaires.c.id == _counts.c.id)
-    .values(submitted=questionnaires.c.submitted + _counts.c.added)
+    .returning(scored_responses.c.questionnaire_id)
+    .cte("inserted"))
+_added = (sa.select(_inserted.c.questionnaire_id, sa.func.count().label("added"))
+          .group_by(_inserted.c.questionnaire_id).subquery("added"))
+# Inserted and counted in one statement, so completion needs no COUNT(*).
+_add_and_count = (
+    questionnaires.update().where(questionnaires.c.id == _added.c.questionnaire_id)
+    .values(submitted=questionnaires.c.submitted + _added.c.added)
     .returning(*questionnaires.c))
 
 
@@ -145,14 +147,8 @@ async def add_responses(conn: AsyncConnection, responses: list[NewResponse],
     their questionnaires; returns the questionnaires that got new ones, as updated."""
     if not responses:
         return []
-    inserted = await conn.execute(_add_scored, {
-        "responses": _NEW_RESPONSES.dump_json(responses).decode(), "scored_at": scored_at})
-    added = Counter(inserted.scalars())
-    if not added:
-        return []
-    ids = sorted(added)
-    return list(await conn.execute(
-        _count_submitted, _arrays(id=ids, added=[added[qid] for qid in ids])))
+    return list(await conn.execute(_add_and_count, {
+        "responses": _NEW_RESPONSES.dump_json(responses).decode(), "scored_at": scored_at}))
 
 
 _given = _rows(id=UUID, total=sa.Integer)
