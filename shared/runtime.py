@@ -120,19 +120,20 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             if parts.on_start:
                 await parts.on_start()
+        # What start-up built (modules, tables, the scan content) lives as long as the process.
+        # Frozen, it is out of the collector's reach, so a full collection walks only what
+        # requests left behind instead of pausing every page for 100 ms or more. Garbage is
+        # collected first so that none of it is kept for good, and all is unfrozen at the
+        # end for a process (the tests) that goes on after this app. Done before consuming,
+        # so that events waiting at start do not wait for this collection too.
+        gc.collect()
+        gc.freeze()
         if before_consuming:
             await before_consuming()
         await broker.start()
         for parts in services:
             parts.relay.start()
         log.info("services running: %s", ", ".join(p.name for p in services))
-        # What start-up built (modules, tables, the scan content) lives as long as the process.
-        # Frozen, it is out of the collector's reach, so a full collection walks only what
-        # requests left behind instead of pausing every page for 100 ms or more. Garbage is
-        # collected first so that none of it is kept for good, and all is unfrozen at the
-        # end for a process (the tests) that goes on after this app.
-        gc.collect()
-        gc.freeze()
         readying = asyncio.create_task(_when_ready(services, ready))
         try:
             yield
