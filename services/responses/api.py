@@ -75,18 +75,23 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
             raise await unknown(request)
         return found
 
-    choice_buttons = _choice_buttons(env)
+    statement = _statement_renderer(env)
 
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
         errors = errors or {}
-        lang = request_language(request)
-        themes = [(theme, [(s, draft.answers.get(s.id), draft.comments.get(s.id, ""),
-                            errors.get(s.id)) for s in statements])
+        lang, closed = request_language(request), closed_key is not None
+
+        def shown(s: ShownStatement) -> tuple[ShownStatement, Markup, str]:
+            """The statement, its part of the page up to the comment, and the comment."""
+            return (s, statement(lang, s, draft.answers.get(s.id), errors.get(s.id), closed),
+                    draft.comments.get(s.id, ""))
+
+        themes = [(theme, [shown(s) for s in statements])
                   for theme, statements in _themes(row.content_version, lang)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
                       themes=themes, errors=errors, notice=notice, closed_key=closed_key,
-                      choice_buttons=choice_buttons, max_comment=domain.MAX_COMMENT)
+                      max_comment=domain.MAX_COMMENT)
 
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
@@ -174,19 +179,20 @@ def _themes(content_version: str,
     return tuple(themes)
 
 
-def _choice_buttons(env: Environment):  # noqa: ANN202
-    """A statement's five radio buttons, each state rendered once.
+def _statement_renderer(env: Environment):  # noqa: ANN202
+    """A statement's part of the page up to its comment, each state rendered only once.
 
-    They are most of the page's rendering time (84 statements × 5 buttons), yet a statement's
-    buttons differ only by the language, the answer chosen (none or one of five) and whether
-    the response is closed: a few thousand fragments at most, rendered on first use.
+    The 84 statements are nearly all of the page's rendering time, yet up to its comment a
+    statement depends only on itself, the language, the answer, the error shown and whether
+    the response is closed: a few thousand states at most, kept from first use. The comment is
+    the respondent's own text, so respond.html writes it each time.
     """
-    template = env.get_template("choices.html")
+    template = env.get_template("statement.html")
 
     @lru_cache(maxsize=8192)
-    def buttons(lang: str, statement_id: str, answer: str | None, closed: bool) -> Markup:
-        labels = translator(lang).labels("answer.", ANSWER_CHOICES)
-        return Markup(template.render(statement_id=statement_id, answer=answer, closed=closed,
-                                      labels=labels.items()))
+    def statement(lang: str, shown: ShownStatement, answer: Answer | None, error: str | None,
+                  closed: bool) -> Markup:
+        return Markup(template.render(t=translator(lang), s=shown, answer=answer, err=error,
+                                      closed=closed, choices=ANSWER_CHOICES))
 
-    return buttons
+    return statement
