@@ -2,12 +2,13 @@
 
 The product runs as ``iso20400 serve responses`` (one process); the bare page is
 ``bench/bare_page.py``. Both run uvicorn's defaults as installed (h11, asyncio loop) with no access
-log. Load comes from wrk (Debian package ``wrk``): saturated with 10 connections, then paced at
-half the saturated rate by a small Lua script in which every connection waits the same think
-time (``connections / rate``) after each answer, the connections starting at random moments within
-one think time: close to wrk2's constant rate per connection, so latency is measured below
-saturation and wrk's percentiles leave the waiting out. Product and bare alternate within each
-round.
+log. Load comes from wrk (Debian package ``wrk``): saturated with 10 connections, then at a fixed
+half of the saturated rate, as wrk2 sends it: a small Lua script keeps one schedule of evenly
+spaced requests for all connections, and a connection that is free takes the next moment on it.
+A slow answer does not hold the next requests back (the rate stays fixed, open loop) as long as
+a connection is free, so the paced runs have 50; a request that still found every connection
+busy would go out late, its wait left out of wrk's latency, and fails the run. Product and bare
+alternate within each round.
 
     .venv/bin/python -m bench.pages [--rounds 3]
 """
@@ -39,7 +40,8 @@ from shared.content import CURRENT_VERSION, content
 from shared.tokens import hash_token, new_token
 from tests.servers import fresh_database, fresh_namespace, remove_namespace
 
-CONNECTIONS = 10
+CONNECTIONS = 10  # saturated
+PACED_CONNECTIONS = 50  # enough that a request never waits for a free one at half the rate
 SECONDS = int(os.environ.get("BENCH_PAGES_SECONDS", "8"))
 TOKENS = 200  # POSTs rotate over them, so concurrent saves never wait on one row lock
 HERE = Path(__file__).parent
@@ -49,7 +51,7 @@ VENV_BIN = Path(sys.executable).parent
 LUA = """
 local tokens = {%(tokens)s}
 local n = 0
-local think = %(think)s
+local interval = %(interval_ms)s
 wrk.method = "%(method)s"
 wrk.body = "%(body)s"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -58,12 +60,35 @@ function request()
   n = n + 1
   return wrk.format(nil, "/r/" .. tokens[(n %% #tokens) + 1])
 end
--- Paced: every connection waits the same think time after each answer (wrk2's constant rate
--- per connection), the first requests spread over one think time so connections start apart.
+-- Paced: one schedule of evenly spaced requests for all connections (wrk2's constant rate);
+-- each connection that is free takes the next moment on it and waits for it.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock, bench_timespec *now);
+]]
+local clock = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local due = nil  -- when the next request on the schedule goes out
+late = 0
 function delay()
-  if think == 0 then return 0 end
-  if n <= %(connections)s then return math.random(0, think) end
-  return think
+  if interval == 0 then return 0 end
+  local now = now_ms()
+  due = due or now
+  local wait = due - now
+  due = due + interval
+  if wait < -1 then late = late + 1 end
+  return math.max(0, math.floor(wait + 0.5))
+end
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function done()
+  local count = 0
+  for _, thread in ipairs(threads) do count = count + thread:get("late") end
+  io.write(string.format("Late requests: %%d\\n", count))
 end
 """
 
@@ -88,13 +113,13 @@ def _measure(*, product: _Target, bare: _Target, rounds: int) -> list[Comparison
     for _ in range(rounds):
         for method in ("GET", "POST"):
             for target in (product, bare):
-                result = _wrk(target, method=method, think_ms=0)
+                result = _wrk(target, method=method)
                 saturated.setdefault((target.name, method), []).append(result["rps"])
     for _ in range(rounds):
         for method in ("GET", "POST"):
             for target in (product, bare):
                 rate = median(saturated[(target.name, method)]) / 2
-                result = _wrk(target, method=method, think_ms=round(CONNECTIONS / rate * 1000))
+                result = _wrk(target, method=method, rate=rate)
                 paced.setdefault((target.name, method), []).append(result)
     rows = []
     for method, what in (("GET", "respondent page GET"), ("POST", "respondent save POST")):
@@ -123,21 +148,26 @@ class _Target:
             + [("action", "save")])
 
 
-def _wrk(target: _Target, *, method: str, think_ms: int) -> dict[str, float]:
+def _wrk(target: _Target, *, method: str, rate: float | None = None) -> dict[str, float]:
+    """Saturated, or ``rate`` requests a second on one schedule."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {
             "tokens": ", ".join(f'"{t}"' for t in target.tokens),
-            "think": think_ms, "method": method, "connections": CONNECTIONS,
+            "interval_ms": 1000 / rate if rate else 0, "method": method,
             "body": target.body if method == "POST" else "", "origin": target.origin})
+    connections = PACED_CONNECTIONS if rate else CONNECTIONS
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "--latency",
+            ["wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "10s", "--latency",
              "-s", script.name,
              f"{target.origin}/"], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(script.name)
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"{target.name} {method} answered with errors:\n{out}")
+    if rate and int(re.search(r"Late requests: (\d+)", out).group(1)):
+        raise RuntimeError(f"{target.name} {method}: requests went out late, every connection"
+                           f" busy; wrk's latency would leave their wait out:\n{out}")
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
             "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1))}

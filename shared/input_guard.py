@@ -139,6 +139,12 @@ async def _body_problem(scope: Scope, body: bytes, receive: Receive) -> tuple[li
             return None  # FastAPI answers malformed JSON with its own 422
         except RecursionError:
             return ["body"], "json_too_deep"
+    if content_type == "application/x-www-form-urlencoded" and b"\x00" not in body \
+            and b"%00" not in body:
+        # Percent-decoding replaces what is not UTF-8, so no lone surrogate comes out of such a
+        # form: only NUL could, as itself or as %00. Without either there is nothing to find,
+        # and the route is the only one to parse the form (the respondent's save: 84 fields).
+        return None
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         request = Request(scope, receive)
         try:

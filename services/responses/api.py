@@ -5,25 +5,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import groupby
 
 from fastapi import APIRouter, Request
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
 from services.responses import domain, store
-from shared.content import Answer, Statement, Theme, content
+from shared.content import Answer, content
 from shared.db import Messaging
 from shared.kv import BusUnavailable
 from shared.ratelimit import Limiter
 from shared.runtime import utcnow
 from shared.tokens import hash_token
-from shared.web import render
+from shared.web import render, request_language, translator
 
-# As plain strings: the page writes each one 84 times, and an enum member costs an attribute
-# lookup and a failed __html__ lookup every time it is escaped.
+# The values the radio buttons carry, as plain strings for the template to write.
 ANSWER_CHOICES = tuple(a.value for a in (Answer.NIET, Answer.DEELS, Answer.VOLLEDIG, Answer.NVT,
                                          Answer.WEET_NIET))
 log = logging.getLogger("iso20400.responses")
@@ -74,11 +75,22 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
             raise await unknown(request)
         return found
 
+    statement = _statement_renderer(env)
+
     def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
              closed_key=None, status_code=200):  # noqa: ANN001, ANN202
+        errors = errors or {}
+        lang, closed = request_language(request), closed_key is not None
+
+        def shown(s: ShownStatement) -> tuple[ShownStatement, Markup, str]:
+            """The statement, its part of the page up to the comment, and the comment."""
+            return (s, statement(lang, s, draft.answers.get(s.id), errors.get(s.id), closed),
+                    draft.comments.get(s.id, ""))
+
+        themes = [(theme, [shown(s) for s in statements])
+                  for theme, statements in _themes(row.content_version, lang)]
         return render(env, request, "respond.html", status_code=status_code, row=row,
-                      themes=_themes(row.content_version), draft=draft, errors=errors or {},
-                      notice=notice, closed_key=closed_key, choices=ANSWER_CHOICES,
+                      themes=themes, errors=errors, notice=notice, closed_key=closed_key,
                       max_comment=domain.MAX_COMMENT)
 
     @router.get("/r/{token}")
@@ -137,11 +149,50 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
     return router
 
 
+@dataclass(frozen=True)
+class ShownTheme:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ShownStatement:
+    id: str
+    text: str
+    help: str
+
+
 @cache
-def _themes(content_version: str) -> tuple[tuple[Theme, tuple[Statement, ...]], ...]:
-    """The statements of a scan grouped by theme, in the order the page shows them."""
+def _themes(content_version: str,
+            lang: str) -> tuple[tuple[ShownTheme, tuple[ShownStatement, ...]], ...]:
+    """The statements of a scan grouped by theme, in the order and the language the page shows."""
     scan = content(content_version)
+    en = lang == "en"
     order = {theme.code: n for n, theme in enumerate(scan.themes)}
-    return tuple((scan.theme(code), tuple(items)) for code, items in
-                 groupby(sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id)),
-                         key=lambda s: s.theme))
+    shown = sorted(scan.statements, key=lambda s: (order[s.theme], s.level, s.id))
+    themes = []
+    for code, items in groupby(shown, key=lambda s: s.theme):
+        theme = scan.theme(code)
+        themes.append((ShownTheme(code, theme.name_en if en else theme.name_nl), tuple(
+            ShownStatement(s.id, s.text_en if en else s.text_nl, s.help_en if en else s.help_nl)
+            for s in items)))
+    return tuple(themes)
+
+
+def _statement_renderer(env: Environment):  # noqa: ANN202
+    """A statement's part of the page up to its comment, each state rendered only once.
+
+    The 84 statements are nearly all of the page's rendering time, yet up to its comment a
+    statement depends only on itself, the language, the answer, the error shown and whether
+    the response is closed: a few thousand states at most, kept from first use. The comment is
+    the respondent's own text, so respond.html writes it each time.
+    """
+    template = env.get_template("statement.html")
+
+    @lru_cache(maxsize=8192)
+    def statement(lang: str, shown: ShownStatement, answer: Answer | None, error: str | None,
+                  closed: bool) -> Markup:
+        return Markup(template.render(t=translator(lang), s=shown, answer=answer, err=error,
+                                      closed=closed, choices=ANSWER_CHOICES))
+
+    return statement

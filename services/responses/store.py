@@ -51,32 +51,30 @@ answers = sa.Table(
 )
 
 
-def _invitation(token_hash: str) -> sa.Select:
-    return (
-        sa.select(invitations.c.id.label("invitation_id"), invitations.c.respondent_name,
-                  questionnaires, responses.c.id.label("response_id"),
-                  responses.c.submitted_at)
-        .join(questionnaires, questionnaires.c.id == invitations.c.questionnaire_id)
-        .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
-        .where(invitations.c.token_hash == token_hash)
-    )
+# Built once: a statement made per request costs its construction and its cache key each time.
+_INVITATION = (
+    sa.select(invitations.c.id.label("invitation_id"), invitations.c.respondent_name,
+              questionnaires, responses.c.id.label("response_id"), responses.c.submitted_at)
+    .join(questionnaires, questionnaires.c.id == invitations.c.questionnaire_id)
+    .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
+    .where(invitations.c.token_hash == sa.bindparam("token_hash"))
+)
+_INVITATION_FOR_UPDATE = _INVITATION.with_for_update(of=invitations)
+_INVITATION_WITH_DRAFT = (
+    _INVITATION.add_columns(answers.c.statement_id, answers.c.answer, answers.c.comment)
+    .outerjoin(answers, answers.c.response_id == responses.c.id)
+)
 
 
 async def invitation_by_token_hash(conn: AsyncConnection, token_hash: str, *,
                                    for_update: bool = False):  # noqa: ANN201
-    stmt = _invitation(token_hash)
-    if for_update:
-        stmt = stmt.with_for_update(of=invitations)
-    return (await conn.execute(stmt)).first()
+    stmt = _INVITATION_FOR_UPDATE if for_update else _INVITATION
+    return (await conn.execute(stmt, {"token_hash": token_hash})).first()
 
 
 async def invitation_with_draft(conn: AsyncConnection, token_hash: str):  # noqa: ANN201
     """The invitation and its saved draft in one round trip (a row per answer), or None."""
-    rows = (await conn.execute(
-        _invitation(token_hash)
-        .add_columns(answers.c.statement_id, answers.c.answer, answers.c.comment)
-        .outerjoin(answers, answers.c.response_id == responses.c.id)
-    )).all()
+    rows = (await conn.execute(_INVITATION_WITH_DRAFT, {"token_hash": token_hash})).all()
     if not rows:
         return None
     return rows[0], _draft([r for r in rows if r.statement_id is not None])
