@@ -42,6 +42,7 @@ class _StartedWhenReady:
 
     def __init__(self, renderer: PdfRenderer) -> None:
         self.renderer = renderer
+        self.workers = renderer.workers
         self.started = asyncio.Event()
 
     async def start(self) -> None:

@@ -62,8 +62,10 @@ def build_router(consumer: Consumer, *, renderer: PdfRenderer, env: Environment)
                 await consumer.messaging.emit(conn, generated, now=now)
 
     router = NatsRouter()
+    # One scan more than there are render workers: while a scan's reports are being stored,
+    # the workers render the next scan's rather than wait for that commit.
     subscribe(router, consumer, purpose="render-reports", event=ScanCompleted,
-              prepare=render_reports, handler=store_reports)
+              prepare=render_reports, handler=store_reports, concurrency=renderer.workers + 1)
     return router
 
 
