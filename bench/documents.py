@@ -212,7 +212,9 @@ def compare(servers: Servers, *, rounds: int) -> list[Comparison]:
             note("bare rss", bare("rss", names[0]))
             note("product rss", asyncio.run(worker_rss(pages[0])))
     m = {name: median(values) for name, values in figures.items()}
-    print(f"  bare WeasyPrint, 2 processes vs 1: {m['bare 2'] / m['bare 1']:.2f}")
+    print(f"  bare WeasyPrint, 2 processes: {m['bare 2']:.3g} PDFs/s, "
+          f"{m['bare 2'] / m['bare 1']:.2f}× one; the product with 2 render workers: "
+          f"{m['product 2']:.3g} PDFs/s")
     rate, cpu = sorted(two_workers, key=lambda run: run[0])[len(two_workers) // 2]
     print(f"  CPU of every process while 2 render workers made {2 * SCANS} PDFs "
           f"({rate:.3g}/s, the median run):")
