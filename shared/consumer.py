@@ -9,7 +9,8 @@ consumer uses ``AckPolicy.MANUAL`` and decides itself what happens to a message:
   each after that commit;
 * the database is unreachable: not the message's fault. The handler waits at the service's
   database gate, keeps its messages alive meanwhile and tries the same delivery again; the
-  subscription pulls nothing else while it waits (one message or batch at a time);
+  subscription pulls nothing else while it waits (one message or batch at a time, or
+  ``concurrency`` messages);
 * the handler failed: a batch is handled again one message at a time, so that only the message
   at fault fails. That one is nacked with back-off and dead-lettered after ``max_deliveries``
   failures. Failures are counted here, not by the server: a NATS restart or a killed worker
@@ -84,16 +85,18 @@ class Decoded:
 
 
 def subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
-              handler: Handler, prepare: Prepare | None = None) -> None:
+              handler: Handler, prepare: Prepare | None = None, concurrency: int = 1) -> None:
     """Register ``handler`` as a durable pull consumer of ``event`` that is handled exactly once,
     one message per transaction.
 
     ``prepare``, if given, runs first and outside any transaction, for slow work the handler's
     transaction must not wait on (rendering PDFs); the handler then gets what it returned in
     place of the event. It may run again for an event already handled, and fails like a handler.
+    ``concurrency`` messages are handled at once, each alone, so that the processes a
+    ``prepare`` waits on go on with the next one while the last one's transaction commits.
     """
     _subscribe(router, consumer, purpose=purpose, event=event, handler=each_in_turn(handler),
-               batch_size=1, prepare=prepare)
+               batch_size=1, prepare=prepare, concurrency=concurrency)
 
 
 def each_in_turn(handler: Handler) -> BatchHandler:
@@ -119,11 +122,12 @@ def subscribe_batch(router: NatsRouter, consumer: Consumer, *, purpose: str, eve
 
 
 def _subscribe(router: NatsRouter, consumer: Consumer, *, purpose: str, event: type[E],
-               handler: BatchHandler, batch_size: int, prepare: Prepare | None = None) -> None:
+               handler: BatchHandler, batch_size: int, prepare: Prepare | None = None,
+               concurrency: int = 1) -> None:
     name = f"{consumer.messaging.service}-{purpose}"
     subscriber = _durable(
         router, consumer, name=name, subject=subject_for(consumer.namespace, event),
-        stream=events_stream(consumer.namespace),
+        stream=events_stream(consumer.namespace), concurrency=concurrency,
         description=f"{consumer.messaging.service} handles {event.name} to {purpose}")
 
     @subscriber
@@ -224,14 +228,13 @@ def subscribe_dead_letters(router: NatsRouter, consumer: Consumer, *, purpose: s
 
 
 def _durable(router: NatsRouter, consumer: Consumer, *, name: str, subject: str, stream: str,
-             description: str):  # noqa: ANN202 - FastStream's subscriber decorator
-    """Every subscription here: a durable pull consumer, one message delivered at a time,
-    manual acks."""
+             description: str, concurrency: int = 1):  # noqa: ANN202 - FastStream's decorator
+    """Every subscription here: a durable pull consumer, one message delivered at a time (to
+    each of ``concurrency`` handlers), manual acks."""
     return router.subscriber(
         subject, stream=JStream(name=stream, declare=False), durable=name,
         pull_sub=PullSub(batch_size=1, timeout=5.0), config=consumer.consumer_config(),
-        ack_policy=AckPolicy.MANUAL, title=name, description=description,
-    )
+        ack_policy=AckPolicy.MANUAL, title=name, description=description, max_workers=concurrency)
 
 
 async def _handle_once(consumer: Consumer, name: str, event_ids: list[uuid.UUID],

@@ -23,7 +23,10 @@ def migrate(settings: Settings) -> None:
 
 
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
-    engine = make_engine(settings.database_url)
+    # No ping per checkout (three a scan): the consumer and the outbox relay wait at the
+    # database gate and retry; a download that meets a connection PostgreSQL dropped gets the
+    # 503 of an outage once, and the pool is renewed.
+    engine = make_engine(settings.database_url, pre_ping=False)
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
     renderer = _StartedWhenReady(PdfRenderer(workers=settings.document_workers))
 
@@ -42,6 +45,7 @@ class _StartedWhenReady:
 
     def __init__(self, renderer: PdfRenderer) -> None:
         self.renderer = renderer
+        self.workers = renderer.workers
         self.started = asyncio.Event()
 
     async def start(self) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from faststream.nats import NatsRouter
 from jinja2 import Environment
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.documents import domain, store
@@ -46,24 +45,21 @@ def build_router(consumer: Consumer, *, renderer: PdfRenderer, env: Environment)
 
     async def store_reports(conn: AsyncConnection, rendered: RenderedReports,
                             envelope: CloudEvent) -> None:
-        event = rendered.event
-        for language, pdf in rendered.pdfs.items():
-            now = consumer.clock()
-            generated = domain.document_generated(
-                event, document_id=uuid.uuid4(), language=language, pdf=pdf, now=now,
-                filename=domain.report_filename(event.title, event.completed_at, language))
-            inserted = (await conn.execute(pg.insert(store.documents).values(
-                id=generated.document_id, organisation_id=event.organisation_id,
-                questionnaire_id=event.questionnaire_id, kind=generated.kind,
-                language=language, filename=generated.filename, media_type=generated.media_type,
-                content=pdf, sha256=generated.sha256, created_at=now,
-            ).on_conflict_do_nothing().returning(store.documents.c.id))).first()
-            if inserted is not None:  # another delivery may have stored it meanwhile
+        event, now = rendered.event, consumer.clock()
+        reports = [(domain.document_generated(
+            event, document_id=uuid.uuid4(), language=language, pdf=pdf, now=now,
+            filename=domain.report_filename(event.title, event.completed_at, language),
+        ), pdf) for language, pdf in rendered.pdfs.items()]
+        stored = await store.add_documents(conn, reports)
+        for generated, _ in reports:
+            if generated.document_id in stored:  # another delivery may have stored it meanwhile
                 await consumer.messaging.emit(conn, generated, now=now)
 
     router = NatsRouter()
+    # One scan more than there are render workers: while a scan's reports are being stored,
+    # the workers render the next scan's rather than wait for that commit.
     subscribe(router, consumer, purpose="render-reports", event=ScanCompleted,
-              prepare=render_reports, handler=store_reports)
+              prepare=render_reports, handler=store_reports, concurrency=renderer.workers + 1)
     return router
 
 

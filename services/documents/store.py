@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.documents import domain
+from shared.events import DocumentGenerated
 
 SCHEMA = "documents"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -54,3 +55,16 @@ async def report_languages(conn: AsyncConnection, questionnaire_id: uuid.UUID) -
         sa.select(documents.c.language).where(documents.c.questionnaire_id == questionnaire_id,
                                               documents.c.kind == domain.REPORT)
     )).scalars())
+
+
+async def add_documents(conn: AsyncConnection,
+                        generated: list[tuple[DocumentGenerated, bytes]]) -> set[uuid.UUID]:
+    """Store each document with its content, all in one statement. Returns the ids of those
+    stored: not of one whose kind and language another delivery stored first."""
+    if not generated:
+        return set()
+    return set((await conn.execute(pg.insert(documents).values([dict(
+        id=d.document_id, organisation_id=d.organisation_id, questionnaire_id=d.questionnaire_id,
+        kind=d.kind, language=d.language, filename=d.filename, media_type=d.media_type,
+        content=content, sha256=d.sha256, created_at=d.generated_at,
+    ) for d, content in generated]).on_conflict_do_nothing().returning(documents.c.id))).scalars())

@@ -87,11 +87,23 @@ def test_the_renderer_fetches_nothing_even_when_the_html_asks_for_it(tmp_path):
     secret.write_text("body { background: red }")
     pdf = html_to_pdf(f'<link rel="stylesheet" href="http://127.0.0.1:{port}/a.css">'
                       f'<link rel="stylesheet" href="file://{secret}">'
+                      f'<style>@font-face {{ font-family: Remote; '
+                      f'src: url(http://127.0.0.1:{port}/f.woff) }}</style>'
                       f'<img src="http://127.0.0.1:{port}/x.png"><p>Rapport</p>')
     thread.join()
     listener.close()
+    # The @font-face left a folder in this process's font configuration: drop it now, while
+    # the interpreter can still remove that folder.
+    pdf_worker._weasyprint.cache_clear()
     assert connections == []
     assert pdf.startswith(b"%PDF")
+
+
+def test_a_report_is_the_same_pdf_whatever_the_worker_rendered_before():
+    event = completed()
+    first = html_to_pdf(report_html(event, "nl"))
+    html_to_pdf(report_html(completed(title="Another scan"), "en"))
+    assert html_to_pdf(report_html(event, "nl")) == first
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
