@@ -30,7 +30,7 @@ import nats
 import psutil
 
 from bench.common import Comparison, Servers, median, run_alone
-from bench.machine_cpu import MachineCpu
+from bench.machine import CpuUse, Usage
 from services.documents import app as documents
 from services.documents import domain
 from services.documents.handlers import report_html
@@ -154,22 +154,14 @@ async def running(servers: Servers, *, workers: int) -> AsyncIterator[Product]:
         await remove_namespace(servers.nats_url, namespace)
 
 
-async def product_throughput(servers: Servers, *, workers: int) -> tuple[float, MachineCpu]:
+async def product_throughput(servers: Servers, *, workers: int) -> tuple[float, Usage]:
     """PDFs per second, and the CPU every process on the machine used meanwhile."""
     async with running(servers, workers=workers) as product:
         events = [scan_completed() for _ in range(SCANS)]
-        with MachineCpu(_process_group, this_process="documents service (and this bench)") as cpu:
-            seconds = await product.scans(events)
-        return 2 * SCANS / seconds, cpu
-
-
-def _process_group(process: psutil.Process, cmdline: list[str]) -> str | None:
-    if str(WORKER) in cmdline:
-        return "render workers"
-    name = process.name()
-    if name.startswith("postgres"):
-        return "postgres"
-    return "nats-server" if name.startswith("nats-server") else None
+        cpu = CpuUse(p.pid for p in psutil.Process().children() if str(WORKER) in p.cmdline())
+        cpu.start()
+        seconds = await product.scans(events)
+        return 2 * SCANS / seconds, cpu.stop()
 
 
 async def product_latency(servers: Servers) -> float:
@@ -191,7 +183,7 @@ async def worker_rss(page: Path) -> float:
 
 def compare(servers: Servers, *, rounds: int) -> list[Comparison]:
     figures: dict[str, list[float]] = {}
-    two_workers: list[tuple[float, MachineCpu]] = []
+    two_workers: list[tuple[float, Usage]] = []
 
     def note(name: str, value: float) -> None:
         figures.setdefault(name, []).append(value)
@@ -218,7 +210,8 @@ def compare(servers: Servers, *, rounds: int) -> list[Comparison]:
     rate, cpu = sorted(two_workers, key=lambda run: run[0])[len(two_workers) // 2]
     print(f"  CPU of every process while 2 render workers made {2 * SCANS} PDFs "
           f"({rate:.3g}/s, the median run):")
-    for line in cpu.lines(per=2 * SCANS, unit="PDF"):
+    labels = {"workers": "render workers", "benchmark": "documents service (and this bench)"}
+    for line in cpu.lines(per=2 * SCANS, unit="PDF", labels=labels):
         print(f"    {line}")
     return [
         Comparison("documents, 1 render worker", m["product 1"], m["bare 1"], "PDFs/s",

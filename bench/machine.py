@@ -50,6 +50,17 @@ class Usage:
                 f"other {self.other:.2f}; the cores allow at most {self.upper_bound():.2f}x "
                 f"this throughput{caveat}")
 
+    def lines(self, *, per: int, unit: str, labels: dict[str, str]) -> list[str]:
+        """Milliseconds of CPU per ``unit`` (``per`` of them in the run): one line per kind,
+        named by ``labels``, then everything else, the idle time and what the cores offered."""
+        idle = self.cores * self.seconds - self.busy
+        rows = [(labels.get(kind, kind), self.by_kind[kind]) for kind in KINDS]
+        rows += [("other processes and the kernel", self.other), ("idle", max(0.0, idle)),
+                 (f"cores × wall ({self.cores} cores)", self.cores * self.seconds)]
+        width = max(len(name) for name, _ in rows)
+        return [f"{name.ljust(width)} {seconds / per * 1000:7.1f} ms per {unit}"
+                for name, seconds in rows]
+
 
 class CpuUse:
     """Counts CPU per kind of process from ``start`` to ``stop``; ``workers`` are pids."""
