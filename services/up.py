@@ -54,7 +54,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     data.mkdir(parents=True, exist_ok=True)
     base_url = f"http://127.0.0.1:{args.port}"
     nats = EmbeddedNats(data / "nats")
-    # Its port and password are chosen now, so that the app is built while initdb runs.
+    # Its port and password are chosen now, so that the settings exist while initdb runs.
     postgres = EmbeddedPostgres(data / "postgres").choose_address()
     server = seeding = sink = None
     loop = asyncio.get_running_loop()
@@ -73,21 +73,19 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
 
         sink = MailSink(data / "mail", port=free_port())
         settings = _settings(data, nats=nats, postgres=postgres, sink=sink, base_url=base_url)
-        # The app is built while the servers start (initdb takes seconds); it is served after.
-        migrating = None  # set below, before the app's start-up calls before_consuming
-        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
-        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
-        server = _server(args.port, services, settings=settings, sink=sink,
-                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         # Shielded: Ctrl-C now must not let stopping overtake a server still starting.
         await asyncio.shield(asyncio.gather(*starting))
         sink.start()
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
-        # Migrations mostly wait for PostgreSQL. Meanwhile the app connects to NATS; its
-        # handlers, and the demo seed, start once the tables are there.
+        # Migrations mostly wait for PostgreSQL: the app is built meanwhile, then connects to
+        # NATS; its handlers, and the demo seed, start once the tables are there.
         migrating = loop.run_in_executor(None, _migrate, services, settings)
         background.append(migrating)
+        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
+        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
+        server = _server(args.port, services, settings=settings, sink=sink,
+                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         admin = _demo_admin(data)
         seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
         banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
