@@ -110,9 +110,9 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
 
 
 def _import_everything(services: dict) -> None:  # noqa: ANN001
-    """The modules ``up`` needs, imported now rather than where they are first used."""
-    import alembic.command  # noqa: F401 - the migrations' tool
-    import alembic.context  # noqa: F401
+    """The modules ``up`` needs, imported now rather than where they are first used.
+
+    Not alembic: a restart seldom needs it (see shared/schema_version.py)."""
     import uvicorn  # noqa: F401
     from faststream.nats import NatsBroker  # noqa: F401
 
