@@ -79,15 +79,19 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
         # Migrations mostly wait for PostgreSQL: the app is built meanwhile, then connects to
-        # NATS; its handlers, and the demo seed, start once the tables are there.
-        migrating = loop.run_in_executor(None, _migrate, services, settings)
+        # NATS; its handlers start once the tables are there, the demo seed once those of
+        # invitations (where the admin lives) are.
+        migrated = {name: loop.create_future() for name in services}
+        migrating = asyncio.create_task(_migrate(services, settings, migrated))
         background.append(migrating)
+        await asyncio.sleep(0)  # the first migration starts now, not once the app is built
         shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
         # Shielded: a cancelled wait must not let stopping overtake a migration still running.
         server = _server(args.port, services, settings=settings, sink=sink,
                          before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         admin = _demo_admin(data)
-        seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
+        seeding = asyncio.create_task(_seed_when_migrated(migrated["invitations"], seed_demo,
+                                                          settings, admin))
         banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
                                              admin=admin, base_url=base_url, shown=shown))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
@@ -131,14 +135,18 @@ def _settings(data: Path, *, nats, postgres, sink, base_url: str):  # noqa: ANN0
     )
 
 
-def _migrate(services: dict, settings) -> None:  # noqa: ANN001
-    for module in services.values():
-        module.migrate(settings)
+async def _migrate(services: dict, settings,  # noqa: ANN001
+                   migrated: dict[str, asyncio.Future]) -> None:
+    """Each service in turn (alembic is not thread-safe), in a thread; ``migrated[name]`` is
+    done once that service's tables are there."""
+    for name, module in services.items():
+        await asyncio.to_thread(module.migrate, settings)
+        migrated[name].set_result(None)
 
 
-async def _seed_when_migrated(migrating: asyncio.Future, seed_demo, settings,  # noqa: ANN001
+async def _seed_when_migrated(migrated: asyncio.Future, seed_demo, settings,  # noqa: ANN001
                               admin: dict) -> None:
-    await asyncio.shield(migrating)
+    await asyncio.shield(migrated)
     await seed_demo(settings, email=admin["email"], password=admin["password"])
 
 
