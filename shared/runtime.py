@@ -120,6 +120,10 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             if parts.on_start:
                 await parts.on_start()
+        # One connection per service, opened while ``before_consuming`` (migrations) runs:
+        # the first requests, a supervisor's health checks among them, find it in the pool.
+        connecting = asyncio.gather(*(_open_a_connection(p.engine) for p in services),
+                                    return_exceptions=True)  # health reports what failed
         if before_consuming:
             await before_consuming()
         await broker.start()
@@ -138,6 +142,7 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
             yield
         finally:
             readying.cancel()
+            connecting.cancel()
             gc.unfreeze()
             for parts in services:
                 await parts.relay.stop()
@@ -170,6 +175,11 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     if extra:
         extra(app)
     return app
+
+
+async def _open_a_connection(engine: AsyncEngine) -> None:
+    async with engine.connect():
+        pass  # back into the pool, which keeps it
 
 
 async def _when_ready(services: Sequence[ServiceParts],
