@@ -56,6 +56,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     nats = EmbeddedNats(data / "nats")
     # Its port and password are chosen now, so that the settings exist while initdb runs.
     postgres = EmbeddedPostgres(data / "postgres").choose_address()
+    new_database = postgres.is_new  # before start() makes it
     server = seeding = sink = None
     loop = asyncio.get_running_loop()
     # Both servers start at once, in executor threads (which live as long as the loop, as
@@ -65,7 +66,7 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
                 loop.run_in_executor(None, postgres.start)]
     background = [*starting]  # stopping waits for these: they must not outlive the loop
     try:
-        _import_everything(services)
+        _import_everything(services, migrating=new_database)
         # What the imports made lives as long as the process (they leave some 800 objects of
         # garbage): frozen now, build_app's collection walks only what was made since.
         gc.freeze()
@@ -113,10 +114,14 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         gc.enable()
 
 
-def _import_everything(services: dict) -> None:  # noqa: ANN001
+def _import_everything(services: dict, *, migrating: bool) -> None:  # noqa: ANN001
     """The modules ``up`` needs, imported now rather than where they are first used.
 
-    Not alembic: a restart seldom needs it (see shared/schema_version.py)."""
+    Alembic only when ``migrating`` (a new database, while initdb runs): a restart seldom
+    needs it (see shared/schema_version.py)."""
+    if migrating:
+        import alembic.command  # noqa: F401
+        import alembic.context  # noqa: F401
     import uvicorn  # noqa: F401
     from faststream.nats import NatsBroker  # noqa: F401
 

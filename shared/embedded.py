@@ -188,6 +188,11 @@ class EmbeddedPostgres:
         return self
 
     @property
+    def is_new(self) -> bool:
+        """No cluster here yet: ``start`` runs initdb first."""
+        return not self._credentials.exists()
+
+    @property
     def _credentials(self) -> Path:
         return self.data / "credentials.json"
 
