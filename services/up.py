@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -45,12 +46,17 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
     from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
     _check_port_free(args.port)
+    # Start-up allocates some 200,000 objects that live as long as the process; collecting
+    # them over and over while importing costs a tenth of a second. build_app collects once
+    # before it freezes what it built; the banner turns collection back on.
+    gc.disable()
     data = args.data.resolve()
     data.mkdir(parents=True, exist_ok=True)
     base_url = f"http://127.0.0.1:{args.port}"
     nats = EmbeddedNats(data / "nats")
-    # Its port and password are chosen now, so that the app is built while initdb runs.
+    # Its port and password are chosen now, so that the settings exist while initdb runs.
     postgres = EmbeddedPostgres(data / "postgres").choose_address()
+    new_database = postgres.is_new  # before start() makes it
     server = seeding = sink = None
     loop = asyncio.get_running_loop()
     # Both servers start at once, in executor threads (which live as long as the loop, as
@@ -60,28 +66,33 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
                 loop.run_in_executor(None, postgres.start)]
     background = [*starting]  # stopping waits for these: they must not outlive the loop
     try:
-        _import_everything(services)
+        _import_everything(services, migrating=new_database)
+        # What the imports made lives as long as the process (they leave some 800 objects of
+        # garbage): frozen now, build_app's collection walks only what was made since.
+        gc.freeze()
         from shared.mail import MailSink
 
         sink = MailSink(data / "mail", port=free_port())
         settings = _settings(data, nats=nats, postgres=postgres, sink=sink, base_url=base_url)
-        # The app is built while the servers start (initdb takes seconds); it is served after.
-        migrating = None  # set below, before the app's start-up calls before_consuming
-        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
-        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
-        server = _server(args.port, services, settings=settings, sink=sink,
-                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         # Shielded: Ctrl-C now must not let stopping overtake a server still starting.
         await asyncio.shield(asyncio.gather(*starting))
         sink.start()
         log.info("NATS on %s, PostgreSQL on 127.0.0.1:%d, data in %s", nats.url, postgres.port,
                  data)
-        # Migrations mostly wait for PostgreSQL. Meanwhile the app connects to NATS; its
-        # handlers, and the demo seed, start once the tables are there.
-        migrating = loop.run_in_executor(None, _migrate, services, settings)
+        # Migrations mostly wait for PostgreSQL: the app is built meanwhile, then connects to
+        # NATS; its handlers start once the tables are there, the demo seed once those of
+        # invitations (where the admin lives) are.
+        migrated = {name: loop.create_future() for name in services}
+        migrating = asyncio.create_task(_migrate(services, settings, migrated))
         background.append(migrating)
+        await asyncio.sleep(0)  # the first migration starts now, not once the app is built
+        shown = asyncio.Event()  # the banner: work that can wait (PDF workers) starts then
+        # Shielded: a cancelled wait must not let stopping overtake a migration still running.
+        server = _server(args.port, services, settings=settings, sink=sink,
+                         before_consuming=lambda: asyncio.shield(migrating), ready=shown.wait)
         admin = _demo_admin(data)
-        seeding = asyncio.create_task(_seed_when_migrated(migrating, seed_demo, settings, admin))
+        seeding = asyncio.create_task(_seed_when_migrated(migrated["invitations"], seed_demo,
+                                                          settings, admin))
         banner = asyncio.create_task(_banner(server, seeding, data=data, shown_data=args.data,
                                              admin=admin, base_url=base_url, shown=shown))
         # Uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, then raises them again
@@ -100,12 +111,17 @@ async def up(args: argparse.Namespace, services: dict, *, seed_demo) -> int:  # 
         nats.stop()
         if server is not None and server.started:
             log.info("stopped")
+        gc.enable()
 
 
-def _import_everything(services: dict) -> None:  # noqa: ANN001
-    """The modules ``up`` needs, imported now rather than where they are first used."""
-    import alembic.command  # noqa: F401 - the migrations' tool
-    import alembic.context  # noqa: F401
+def _import_everything(services: dict, *, migrating: bool) -> None:  # noqa: ANN001
+    """The modules ``up`` needs, imported now rather than where they are first used.
+
+    Alembic only when ``migrating`` (a new database, while initdb runs): a restart seldom
+    needs it (see shared/schema_version.py)."""
+    if migrating:
+        import alembic.command  # noqa: F401
+        import alembic.context  # noqa: F401
     import uvicorn  # noqa: F401
     from faststream.nats import NatsBroker  # noqa: F401
 
@@ -124,14 +140,18 @@ def _settings(data: Path, *, nats, postgres, sink, base_url: str):  # noqa: ANN0
     )
 
 
-def _migrate(services: dict, settings) -> None:  # noqa: ANN001
-    for module in services.values():
-        module.migrate(settings)
+async def _migrate(services: dict, settings,  # noqa: ANN001
+                   migrated: dict[str, asyncio.Future]) -> None:
+    """Each service in turn (alembic is not thread-safe), in a thread; ``migrated[name]`` is
+    done once that service's tables are there."""
+    for name, module in services.items():
+        await asyncio.to_thread(module.migrate, settings)
+        migrated[name].set_result(None)
 
 
-async def _seed_when_migrated(migrating: asyncio.Future, seed_demo, settings,  # noqa: ANN001
+async def _seed_when_migrated(migrated: asyncio.Future, seed_demo, settings,  # noqa: ANN001
                               admin: dict) -> None:
-    await asyncio.shield(migrating)
+    await asyncio.shield(migrated)
     await seed_demo(settings, email=admin["email"], password=admin["password"])
 
 
@@ -155,7 +175,8 @@ def _server(port: int, services: dict, *, settings, sink,  # noqa: ANN001, ANN20
 async def _banner(server, seeding: asyncio.Task, *, data: Path, shown_data: Path,  # noqa: ANN001
                   admin: dict, base_url: str, shown: asyncio.Event) -> None:
     while not server.started:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.01)
+    gc.enable()  # build_app has collected and frozen what start-up made
     await seeding  # the banner invites to log in: the demo admin must exist by then
     (data / "stack.json").write_text(json.dumps({"url": base_url, "pid": os.getpid(),
                                                  "log": _stderr_file()}))

