@@ -55,14 +55,25 @@ def describe(procs: list[psutil.Process]) -> list[str]:
 
 
 def pdf_workers(procs: list[psutil.Process]) -> list[psutil.Process]:
-    return [p for p in procs if "pdf_worker.py" in " ".join(_cmdline(p))]
+    workers = [p for p in procs if "pdf_worker.py" in " ".join(_cmdline(p))]
+    # A worker that starts a program (WeasyPrint's imports look for libraries with gcc) has a
+    # child that carries the worker's command line until its exec: not a worker of its own.
+    pids = {p.pid for p in workers}
+    return [p for p in workers if _parent_pid(p) not in pids]
+
+
+def _parent_pid(p: psutil.Process) -> int | None:
+    try:
+        return p.ppid()
+    except psutil.Error:
+        return None
 
 
 def wait_for_pdf_workers(pid: int, count: int, timeout: float = 90) -> list[psutil.Process]:
-    """All descendants, once ``count`` PDF workers have started (imports done).
+    """All descendants, once ``count`` PDF workers watch their parent.
 
-    A worker starts watching its parent when its imports are done (seconds on a busy machine);
-    one whose parent dies before that exits right after. The watch is its second thread.
+    The watch is a worker's second thread, started before it imports WeasyPrint; a worker
+    whose parent dies before that exits as soon as the thread starts.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
