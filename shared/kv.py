@@ -74,6 +74,11 @@ class Bucket:
                 self._client = client
         return self._kv
 
+    @property
+    def connection(self):  # noqa: ANN201
+        """The NATS connection the bucket was last bound on."""
+        return self._client
+
 
 async def delete_buckets(js, namespace: str) -> None:  # noqa: ANN001
     """Remove every bucket of a namespace (tests clean up after themselves with it)."""

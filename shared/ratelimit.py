@@ -3,6 +3,10 @@
 Each subject (an account, an address) has one key in a KeyValue bucket holding the times of its
 recent failures: a sliding window, so a burst cannot straddle two fixed windows to double its
 allowance. Writes use the key's revision, so replicas counting at once lose no failure.
+
+A limiter asked on every page (``mirrored``) reads a mirror of the bucket kept in the process
+instead of asking NATS each time; a failure another replica counts arrives there within
+milliseconds. Its owner stops it with the service.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from faststream.nats import NatsBroker
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from shared.kv import Bucket, BusUnavailable, bus_errors
+from shared.kv_mirror import Mirror
 
 
 @dataclass(frozen=True)
@@ -27,11 +32,12 @@ class Limit:
 
 class Limiter:
     def __init__(self, broker: NatsBroker, *, namespace: str, purpose: str, limit: Limit,
-                 replicas: int = 1) -> None:
+                 replicas: int = 1, mirrored: bool = False) -> None:
         self.limit = limit
         self.bucket = Bucket(broker, namespace=namespace, purpose=f"limit_{purpose}",
                              ttl=limit.seconds, replicas=replicas,
                              description=f"Recent failures per subject: {purpose}")
+        self.mirror = Mirror(self.bucket) if mirrored else None
 
     @staticmethod
     def _key(subject: str) -> str:
@@ -46,13 +52,7 @@ class Limiter:
     async def retry_after(self, subject: str, *, now: datetime | None = None) -> int | None:
         """Seconds until ``subject`` may try again, or None when it may now."""
         moment = (now or datetime.now(UTC)).timestamp()
-        kv = await self.bucket.kv()
-        with bus_errors():
-            try:
-                entry = await kv.get(self._key(subject))
-            except KeyNotFoundError:
-                return None
-        recent = self._recent(entry.value, moment)
+        recent = self._recent(await self._read(self._key(subject)), moment)
         if len(recent) < self.limit.failures:
             return None
         # Free again once enough of the failures have left the window.
@@ -75,9 +75,11 @@ class Limiter:
                 value = json.dumps(times).encode()
                 try:
                     if revision is None:
-                        await kv.create(key, value)
+                        revision = await kv.create(key, value)
                     else:
-                        await kv.update(key, value, last=revision)
+                        revision = await kv.update(key, value, last=revision)
+                    if self.mirror:
+                        self.mirror.wrote(key, revision, value)
                     return
                 except KeyWrongLastSequenceError:
                     continue  # another replica counted at the same moment: count again
@@ -87,3 +89,19 @@ class Limiter:
         kv = await self.bucket.kv()
         with bus_errors():
             await kv.purge(self._key(subject))
+        if self.mirror:
+            self.mirror.removed(self._key(subject))
+
+    async def stop(self) -> None:
+        if self.mirror:
+            await self.mirror.stop()
+
+    async def _read(self, key: str) -> bytes | None:
+        if self.mirror:
+            return await self.mirror.get(key)
+        kv = await self.bucket.kv()
+        with bus_errors():
+            try:
+                return (await kv.get(key)).value
+            except KeyNotFoundError:
+                return None

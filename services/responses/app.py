@@ -24,12 +24,14 @@ def migrate(settings: Settings) -> None:
 def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     engine = make_engine(settings.database_url)
     messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
+    # Asked on every page: read from a mirror of its bucket kept in the process.
+    guesses = Limiter(broker, namespace=settings.bus_namespace, purpose="link_guesses",
+                      limit=Limit(failures=settings.link_guesses_per_minute, seconds=60),
+                      replicas=settings.stream_replicas, mirrored=True)
     return ServiceParts(
         name=NAME, engine=engine, messaging=messaging,
         nats=handlers.build_router(consumer_for(engine, messaging, broker, settings)),
-        http=api.build_router(
-            engine=engine, messaging=messaging, env=templates(HERE),
-            guesses=Limiter(broker, namespace=settings.bus_namespace, purpose="link_guesses",
-                            limit=Limit(failures=settings.link_guesses_per_minute, seconds=60),
-                            replicas=settings.stream_replicas)),
+        http=api.build_router(engine=engine, messaging=messaging, env=templates(HERE),
+                              guesses=guesses),
+        on_stop=guesses.stop,
     )
