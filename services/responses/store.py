@@ -99,21 +99,35 @@ async def save_draft(conn: AsyncConnection, response_id, invitation_id, draft: D
         index_elements=["invitation_id"],
         set_={"updated_at": now, "submitted_at": now if submitted else None},
     ))
-    await conn.execute(answers.delete().where(answers.c.response_id == response_id))
     ids = sorted(set(draft.answers) | set(draft.comments))
-    if ids:
-        await conn.execute(_INSERT_ANSWERS, {
-            "response_id": response_id, "ids": ids,
-            "answers": [draft.answers[sid].value if sid in draft.answers else None
-                        for sid in ids],
-            "comments": [draft.comments.get(sid) for sid in ids],
-        })
+    await conn.execute(_SAVE_ANSWERS, {
+        "response_id": response_id, "ids": ids,
+        "answers": [draft.answers[sid].value if sid in draft.answers else None for sid in ids],
+        "comments": [draft.comments.get(sid) for sid in ids],
+    })
 
 
-# A whole draft in one statement, its columns as arrays: one round trip instead of one insert
-# per statement answered (a save sends up to 84).
-_INSERT_ANSWERS = sa.text(f"""
+# A whole draft in one statement, its columns as arrays (a save sends up to 84 statements).
+# Only what changed is written: a respondent saves often and changes little each time, and an
+# unchanged row rewritten is a dead row for vacuum to clear.
+_SAVE_ANSWERS = sa.text(f"""
+    WITH given AS (
+        SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:answers AS text[]),
+                             CAST(:comments AS text[])) AS g (statement_id, answer, comment)
+    ), changed AS (
+        SELECT g.* FROM given AS g
+        LEFT JOIN {SCHEMA}.answers AS a
+            ON a.response_id = CAST(:response_id AS uuid) AND a.statement_id = g.statement_id
+        WHERE a.statement_id IS NULL
+           OR (a.answer, a.comment) IS DISTINCT FROM (g.answer, g.comment)
+    ), cleared AS (
+        DELETE FROM {SCHEMA}.answers AS a
+        WHERE a.response_id = CAST(:response_id AS uuid)
+          AND a.statement_id NOT IN (SELECT statement_id FROM given)
+    )
     INSERT INTO {SCHEMA}.answers (response_id, statement_id, answer, comment)
-    SELECT CAST(:response_id AS uuid), *
-    FROM unnest(CAST(:ids AS text[]), CAST(:answers AS text[]), CAST(:comments AS text[]))
+    SELECT CAST(:response_id AS uuid), statement_id, answer, comment FROM changed
+    ON CONFLICT (response_id, statement_id) DO UPDATE
+        SET answer = excluded.answer, comment = excluded.comment
 """)
+

@@ -49,6 +49,28 @@ async def test_a_saved_draft_comes_back_as_typed_in_dutch_and_in_english(stack):
         assert "None" not in page and "undefined" not in page.lower()
 
 
+async def test_a_later_save_changes_clears_and_keeps_answers_as_left(stack):
+    client = stack.client
+    await login(client, **ADMIN)
+    _, link = await invite_one(client, stack.sink)
+    ids = statement_ids(await respondent_page(client, link))
+    first = {f"answer-{ids[0]}": "niet", f"answer-{ids[1]}": "deels",
+             f"answer-{ids[2]}": "volledig", f"comment-{ids[2]}": "Eerste versie.",
+             f"comment-{ids[3]}": "Weg ermee.", "action": "save"}
+    assert (await client.post(link, data=first)).status_code == 200
+    # Changed, cleared (answer and comment), kept, and one more.
+    second = {f"answer-{ids[0]}": "volledig", f"answer-{ids[2]}": "volledig",
+              f"comment-{ids[2]}": "Tweede versie.", f"answer-{ids[4]}": "weet_niet",
+              "action": "save"}
+    assert (await client.post(link, data=second)).status_code == 200
+
+    page = (await client.get(link)).text
+    checked = re.findall(r'name="answer-([^"]+)" value="([a-z_]+)" checked', page)
+    assert checked == [(ids[0], "volledig"), (ids[2], "volledig"), (ids[4], "weet_niet")]
+    assert ">Tweede versie.</textarea>" in page
+    assert "Eerste versie." not in page and "Weg ermee." not in page
+
+
 async def test_a_submitted_scan_shows_every_choice_and_comment_locked(stack):
     client = stack.client
     await login(client, **ADMIN)
