@@ -1,6 +1,6 @@
-"""Event contracts and their CloudEvents 1.0 envelope.
+"""The CloudEvents 1.0 envelope of the event contracts (``shared.contracts``, re-exported here).
 
-Each event is a frozen Pydantic model named in the past tense. The envelope carries it in
+The envelope carries an event in
 structured JSON mode; ``type`` is ``org.iso20400.<name>.v<version>`` and the subject on NATS is
 ``<namespace>.<organisation id>.<name>`` (four tokens, so the event stream never captures the
 three-token command subjects ``<namespace>.cmd.<command>``).
@@ -12,119 +12,33 @@ import functools
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from shared.content import Answer
-from shared.results import ScanResult
-
-TYPE_PREFIX = "org.iso20400."
+from shared.contracts import (  # noqa: F401 - the contracts are used through this module
+    EVENT_TYPES,
+    TYPE_PREFIX,
+    AnswerGiven,
+    DocumentGenerated,
+    Event,
+    GuidanceChanged,
+    InvitationRevoked,
+    InvitationSent,
+    QuestionnaireClosed,
+    QuestionnaireCreated,
+    QuestionnaireDeleted,
+    QuestionnairePurged,
+    QuestionnaireRestored,
+    QuestionnaireUpdated,
+    ReminderSent,
+    ResponseStarted,
+    ResponseSubmitted,
+    ScanCompleted,
+)
 # What one event may carry, well below NATS' default 1 MiB payload limit, so that an event
 # plus any headers (a dead letter's reason, a replay's id) always fits in one message.
 MAX_EVENT_BYTES = 512 * 1024
-
-
-class Event(BaseModel):
-    """Base of every event payload."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    name: ClassVar[str]
-    version: ClassVar[int] = 1
-
-    organisation_id: uuid.UUID = Field(description="Organisation the event belongs to")
-    questionnaire_id: uuid.UUID = Field(description="Questionnaire (scan) the event is about")
-
-    @classmethod
-    def type_name(cls) -> str:
-        return f"{TYPE_PREFIX}{cls.name}.v{cls.version}"
-
-
-class QuestionnaireCreated(Event):
-    name: ClassVar[str] = "questionnaire.created"
-
-    organisation_name: str = Field(description="Display name of the organisation")
-    title: str = Field(description="Title the admin gave the questionnaire", examples=["MVI-scan 2026"])
-    content_version: str = Field(description="Scan content version the questionnaire is bound to")
-    deadline: datetime = Field(description="Moment after which respondents can no longer submit")
-    created_at: datetime
-
-
-class QuestionnaireClosed(Event):
-    name: ClassVar[str] = "questionnaire.closed"
-
-    closed_at: datetime
-    reason: Literal["closed_by_admin"] = "closed_by_admin"
-
-
-class InvitationSent(Event):
-    name: ClassVar[str] = "invitation.sent"
-
-    invitation_id: uuid.UUID
-    respondent_id: uuid.UUID
-    respondent_name: str = Field(description="Name shown on the respondent's own page")
-    token_hash: str = Field(
-        pattern=r"^[0-9a-f]{64}$",
-        description="SHA-256 of the personal link's token; the token itself never travels",
-    )
-    invitations_total: int = Field(
-        ge=1, description="Invitations of this questionnaire after this one was sent"
-    )
-    sent_at: datetime
-
-
-class AnswerGiven(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    statement_id: str
-    answer: Answer
-    comment: str | None = None
-
-
-class ResponseSubmitted(Event):
-    name: ClassVar[str] = "response.submitted"
-
-    response_id: uuid.UUID
-    invitation_id: uuid.UUID
-    content_version: str
-    submitted_at: datetime
-    answers: tuple[AnswerGiven, ...]
-
-
-class ScanCompleted(Event):
-    name: ClassVar[str] = "scan.completed"
-
-    organisation_name: str
-    title: str
-    completed_at: datetime
-    reason: Literal["all_submitted", "closed_by_admin"]
-    respondents_invited: int = Field(ge=0)
-    respondents_submitted: int = Field(ge=0)
-    result: ScanResult
-
-
-class DocumentGenerated(Event):
-    name: ClassVar[str] = "document.generated"
-
-    document_id: uuid.UUID
-    kind: Literal["results_report"]
-    language: Literal["nl", "en"]
-    filename: str
-    media_type: str
-    size_bytes: int = Field(ge=0)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    generated_at: datetime
-
-
-EVENT_TYPES: tuple[type[Event], ...] = (
-    QuestionnaireCreated,
-    QuestionnaireClosed,
-    InvitationSent,
-    ResponseSubmitted,
-    ScanCompleted,
-    DocumentGenerated,
-)
 
 E = TypeVar("E", bound=Event)
 

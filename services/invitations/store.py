@@ -41,6 +41,10 @@ respondents = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("language", sa.Text, nullable=False, server_default="nl"),  # of their mails
+    sa.Column("tags", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),  # role, department
+    sa.Column("removed_at", TS),  # off the list; their answers in earlier scans stay
+    sa.Column("admin_id", UUID),  # the admin themself, answering like anyone else
     sa.UniqueConstraint("organisation_id", "email"),
 )
 
@@ -57,6 +61,14 @@ questionnaires = sa.Table(
     sa.Column("completed_at", TS),
     sa.Column("overall_percent", sa.Float),
     sa.Column("overall_level", sa.Integer),
+    sa.Column("mail_language", sa.Text, nullable=False, server_default="nl"),
+    sa.Column("updated_at", TS),
+    sa.Column("deleted_at", TS),  # off the dashboard; restorable until purge_after
+    sa.Column("purge_after", TS),
+    sa.Column("round", sa.Integer, nullable=False, server_default="1"),  # result round
+    sa.Column("reminder_gap_days", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("reminder_max", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("auto_remind_days_before", sa.Integer),  # None: reminders on demand only
     sa.Index("questionnaires_by_organisation", "organisation_id", "created_at"),
 )
 
@@ -81,10 +93,54 @@ invitations = sa.Table(
     sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), nullable=False),
     sa.Column("respondent_id", UUID, sa.ForeignKey(respondents.c.id), nullable=False),
     sa.Column("organisation_id", UUID, nullable=False),
-    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
-    sa.Column("sent_at", TS, nullable=False),
+    sa.Column("token_hash", sa.Text, unique=True),  # of the newest link; None until mailed
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sent_at", TS),  # the invitation mail went out
     sa.Column("submitted_at", TS),
+    sa.Column("mail_state", sa.Text, nullable=False, server_default="sent"),  # queued/sent/failed
+    sa.Column("mail_error", sa.Text),  # why the last mail failed, for the admin
+    sa.Column("started_at", TS),
+    sa.Column("reminders", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_reminded_at", TS),
+    sa.Column("revoked_at", TS),  # the respondent was taken off the scan
     sa.UniqueConstraint("questionnaire_id", "respondent_id"),
+)
+
+# Mails to send, queued by a request and sent by the mail worker with retries: invitations and
+# reminders. What they say is rendered when they are sent, from ``mail_texts``.
+mails = sa.Table(
+    "mails", metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("organisation_id", UUID, nullable=False),
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), nullable=False),
+    sa.Column("invitation_id", UUID, sa.ForeignKey(invitations.c.id), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # invitation, reminder_not_started, ..._not_submitted
+    sa.Column("state", sa.Text, nullable=False),  # queued, sending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", TS, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sent_at", TS),
+)
+
+# The admin's own subject and body per mail kind and language; the product's text otherwise.
+mail_texts = sa.Table(
+    "mail_texts", metadata,
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("language", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+# The admin's note per statement ("Toelichting"), shown to respondents beside the help text.
+guidance = sa.Table(
+    "guidance", metadata,
+    sa.Column("questionnaire_id", UUID, sa.ForeignKey(questionnaires.c.id), primary_key=True),
+    sa.Column("statement_id", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
 )
 
 

@@ -83,7 +83,7 @@ class Invitations:
                 await conn.execute(store.invitations.insert().values(
                     id=p.invitation_id, questionnaire_id=questionnaire_id,
                     respondent_id=p.respondent_id, organisation_id=admin.organisation_id,
-                    token_hash=p.event.token_hash, sent_at=now,
+                    token_hash=p.event.token_hash, created_at=now, sent_at=now,
                 ))
                 await self.messaging.emit(conn, p.event, now=now)
             await self.mailer.send([

@@ -6,7 +6,7 @@ from faststream.nats import NatsRouter
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responses.store import invitations, questionnaires
+from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
 
@@ -36,6 +36,9 @@ async def on_invitation_sent(conn: AsyncConnection, event: InvitationSent,
         id=event.invitation_id, questionnaire_id=event.questionnaire_id,
         organisation_id=event.organisation_id, token_hash=event.token_hash,
         respondent_name=event.respondent_name,
+    ).on_conflict_do_nothing())
+    await conn.execute(pg.insert(links).values(
+        token_hash=event.token_hash, invitation_id=event.invitation_id,
     ).on_conflict_do_nothing())
 
 

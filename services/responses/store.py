@@ -23,6 +23,7 @@ questionnaires = sa.Table(
     sa.Column("content_version", sa.Text, nullable=False),
     sa.Column("deadline", TS, nullable=False),
     sa.Column("closed_at", TS),
+    sa.Column("deleted_at", TS),
 )
 
 invitations = sa.Table(
@@ -32,6 +33,23 @@ invitations = sa.Table(
     sa.Column("organisation_id", UUID, nullable=False),
     sa.Column("token_hash", sa.Text, nullable=False, unique=True),
     sa.Column("respondent_name", sa.Text, nullable=False),
+    sa.Column("revoked_at", TS),
+)
+
+# Every personal link of an invitation that still works (a reminder may carry a new one).
+links = sa.Table(
+    "links", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("invitation_id", UUID, sa.ForeignKey(invitations.c.id), nullable=False),
+)
+
+# The admin's note per statement, copied from guidance.changed.
+guidance = sa.Table(
+    "guidance", metadata,
+    sa.Column("questionnaire_id", UUID, primary_key=True),
+    sa.Column("statement_id", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("changed_at", TS, nullable=False),
 )
 
 responses = sa.Table(
@@ -40,6 +58,7 @@ responses = sa.Table(
     sa.Column("invitation_id", UUID, nullable=False, unique=True),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("submitted_at", TS),
+    sa.Column("started_at", TS),
 )
 
 answers = sa.Table(
