@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
-from services.responses import domain, store, store_guidance
+from services.responses import domain, domain_progress, store, store_guidance
 from shared.content import Answer, content
 from shared.db import Messaging
 from shared.kv import BusUnavailable
@@ -133,10 +133,14 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                             notice="respond.notice.not_saved")
             if submit and not errors:
                 errors = domain.submission_errors(draft, scan)
-            response_id = row.response_id or uuid.uuid4()
             # A draft is saved even when it cannot be submitted yet: no typing is lost.
-            await store.save_draft(conn, response_id, row.invitation_id, draft, now=now,
-                                   submitted=submit and not errors)
+            response_id, created = await store.save_draft(
+                conn, row.response_id or uuid.uuid4(), row.invitation_id, draft, now=now,
+                submitted=submit and not errors)
+            if created:  # the first save starts the response (until a start page exists)
+                await messaging.emit(conn, domain_progress.response_started(
+                    organisation_id=row.organisation_id, questionnaire_id=row.id,
+                    invitation_id=row.invitation_id, response_id=response_id, now=now), now=now)
             if submit and not errors:
                 await messaging.emit(conn, domain.response_submitted(
                     organisation_id=row.organisation_id, questionnaire_id=row.id,
