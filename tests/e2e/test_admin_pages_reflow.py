@@ -13,6 +13,7 @@ import uvicorn
 
 from shared.embedded import free_port
 from tests.conftest import ADMIN
+from tests.flows import eventually, invitation_links
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +72,7 @@ async def problems(page) -> list[str]:  # noqa: ANN001
     return found
 
 
-async def test_the_admin_pages_reflow_at_320_px_and_pass_axe(served, narrow_page):
+async def test_the_admin_pages_reflow_at_320_px_and_pass_axe(stack, served, narrow_page):
     page, found = narrow_page, []
     await page.goto(f"{served}/login")
     await page.fill("#email", ADMIN["email"])
@@ -104,4 +105,18 @@ async def test_the_admin_pages_reflow_at_320_px_and_pass_axe(served, narrow_page
 
     await page.goto(f"{served}/admin")
     found += await problems(page)  # the dashboard with a scan in its table
+
+    # The respondent's page with the admin's note beside a statement.
+    await page.goto(scan)
+    await page.click("form[action$='/send'] button")
+    await page.wait_for_url(re.compile(r".*\?notice="))
+    found += await problems(page)
+    link = (await invitation_links(stack.sink, expected=2))[0]
+
+    async def with_note() -> bool:
+        await page.goto(f"{served}{link}")
+        return await page.locator(".guidance").count() == 1
+
+    await eventually(with_note, what="the note on the respondent's page")
+    found += await problems(page)
     assert not found, "\n".join(found)
