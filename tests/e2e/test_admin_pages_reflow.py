@@ -33,8 +33,11 @@ async def served(stack):  # noqa: ANN001, ANN201
     server = uvicorn.Server(uvicorn.Config(stack.app, host="127.0.0.1", port=port,
                                            lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(200):
+        if server.started or task.done():
+            break
         await asyncio.sleep(0.05)
+    assert server.started, "the server did not start"
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task

@@ -4,6 +4,7 @@ probed too, and one with a parameter this test cannot fill fails it until it can
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import psycopg
@@ -145,8 +146,6 @@ async def test_an_admin_of_another_organisation_gets_404_on_every_route(stack):
 
 async def _settled(settings) -> dict | None:  # noqa: ANN001
     """The data once two looks a second apart agree: no event is still being handled."""
-    import asyncio
-
     first = snapshot(settings)
     await asyncio.sleep(1)
     return first if snapshot(settings) == first else None

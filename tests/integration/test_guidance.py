@@ -4,11 +4,17 @@ in the admin's own organisation's scans."""
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from markupsafe import escape
 
 from services.invitations.domain_guidance import MAX_GUIDANCE
+from services.responses.handlers_guidance import on_guidance_changed
+from shared.db import make_engine
+from shared.events import GuidanceChanged
 from shared.content import content
 from shared.web import translate
 from tests.conftest import ADMIN, OTHER_ADMIN
@@ -156,3 +162,41 @@ async def test_an_invalid_note_gives_the_form_again_marked_and_saves_nothing(sta
     control = await save_notes(client, q["id"], {ids[0]: "Met een \x07 belletje"})
     assert control.status_code == 422
     assert escape(translate("nl", "guidance.error.characters")) in control.text
+
+
+async def test_responses_keeps_the_newest_note_and_only_from_the_scans_organisation(stack):
+    """Events may arrive late or twice, or name another organisation: what the respondent
+    sees is the newest note of the scan's own organisation."""
+    client = stack.client
+    await login(client, **ADMIN)
+    q, link = await invite_one(client, stack.sink)
+    ids = statement_ids(await respondent_page(client, link))
+    organisation_id = await _organisation_of(stack, q["id"])
+
+    def changed(text: str, hour: int, **values) -> GuidanceChanged:  # noqa: ANN003
+        return GuidanceChanged(**{"organisation_id": organisation_id, "questionnaire_id": q["id"],
+                                  "statement_id": ids[0], "text": text,
+                                  "changed_at": datetime(2026, 3, 1, hour, tzinfo=UTC),
+                                  **values})
+
+    async def handle(*events: GuidanceChanged) -> str | None:
+        engine = make_engine(stack.settings.database_url)
+        try:
+            for event in events:
+                async with engine.begin() as conn:
+                    await on_guidance_changed(conn, event, None)
+        finally:
+            await engine.dispose()
+        return note_of((await client.get(link)).text, ids[0])
+
+    assert await handle(changed("Van een ander", 9, organisation_id=uuid.uuid4())) is None
+    assert await handle(changed("Nieuw", 11), changed("Oud", 10)) == "Nieuw"
+    assert await handle(changed("Nieuw", 11)) == "Nieuw"  # handled twice: the same
+    assert await handle(changed("", 12), changed("Nieuw", 11)) is None  # removed stays removed
+
+
+async def _organisation_of(stack, questionnaire_id: str):  # noqa: ANN001, ANN202
+    url = stack.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT organisation_id FROM responses.questionnaires WHERE id = %s",
+                            (questionnaire_id,)).fetchone()[0]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
+from services.invitations.handlers_progress import on_response_started
+from shared.db import make_engine
+from shared.events import ResponseStarted
 from shared.web import translate
 from tests.conftest import ADMIN
 from tests.flows import (
@@ -85,3 +90,39 @@ async def test_a_scan_not_yet_sent_shows_nothing_invited(stack):
     page = (await client.get(f"/admin/questionnaires/{q['id']}")).text
     assert translate("nl", "progress.summary", invited=0, started=0, submitted=0) in page
     assert dashboard_row((await client.get("/admin")).text, q["id"]) == ["0", "0", "0"]
+
+
+async def test_a_start_counts_only_for_the_organisation_that_owns_the_invitation(stack):
+    """An event naming another organisation (a forged or misrouted one) changes nothing, and a
+    start handled twice keeps the first moment."""
+    client = stack.client
+    await login(client, **ADMIN)
+    q = await create_questionnaire(client, respondents=1)
+    await send_invitations(client, q["id"])
+    await progress_becomes(client, q["id"], (1, 0, 0))
+    url = stack.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        invitation_id, organisation_id = conn.execute(
+            "SELECT id, organisation_id FROM invitations.invitations").fetchone()
+
+    def started(**values) -> ResponseStarted:  # noqa: ANN003
+        return ResponseStarted(**{"organisation_id": organisation_id,
+                                  "questionnaire_id": q["id"], "invitation_id": invitation_id,
+                                  "response_id": uuid.uuid4(),
+                                  "started_at": datetime(2026, 3, 1, 9, tzinfo=UTC), **values})
+
+    engine = make_engine(stack.settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            await on_response_started(conn, started(organisation_id=uuid.uuid4()), None)
+        assert counts(await questionnaire_status(client, q["id"])) == (1, 0, 0)
+        async with engine.begin() as conn:
+            await on_response_started(conn, started(), None)
+            await on_response_started(conn, started(started_at=datetime(2026, 3, 2, tzinfo=UTC)),
+                                      None)
+    finally:
+        await engine.dispose()
+    assert counts(await questionnaire_status(client, q["id"])) == (1, 1, 0)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT started_at FROM invitations.invitations").fetchone()[0] \
+            == datetime(2026, 3, 1, 9, tzinfo=UTC)
