@@ -89,7 +89,10 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 wanted = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
                           (b"x-content-type-options", b"nosniff"),
-                          (b"referrer-policy", b"no-referrer")]
+                          # Not no-referrer: browsers then send "Origin: null" with every
+                          # form, which the Origin check must refuse. A personal link in the
+                          # URL still never reaches another site.
+                          (b"referrer-policy", b"same-origin")]
                 if not static:  # pages and JSON show an organisation's or a person's data
                     wanted.append((b"cache-control", b"no-store"))
                 if self.hsts:

@@ -21,6 +21,10 @@ def build_router(*, engine: AsyncEngine) -> APIRouter:
     async def list_documents(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> list[dict]:
         async with engine.connect() as conn:
             rows = await store.documents_of(conn, admin.organisation_id, questionnaire_id)
+        if not rows:
+            # Documents knows a questionnaire only by its documents: another organisation's
+            # questionnaire and one of the admin's own without documents yet look the same.
+            raise HTTPException(404)
         return [{"id": str(r.id), "kind": r.kind, "language": r.language,
                  "filename": r.filename, "media_type": r.media_type,
                  "url": f"/documents/{r.id}", "created_at": r.created_at.isoformat()}

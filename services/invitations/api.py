@@ -14,7 +14,7 @@ from jinja2 import Environment
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from services.invitations import domain, store
+from services.invitations import domain, store, store_progress
 from services.invitations.usecases import Invitations, NotFound
 from shared.http import invalid_fields
 from shared.runtime import utcnow
@@ -37,7 +37,8 @@ class QuestionnairePublic(BaseModel):
     title: str
     status: str
     deadline: str
-    invited: int
+    invited: int = Field(description="Respondents whose invitation mail went out")
+    started: int = Field(description="Invited respondents who started answering")
     submitted: int
     overall_percent: float | None
     overall_level: int | None
@@ -65,7 +66,9 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         async with uc.engine.connect() as conn:
             rows = await store.list_questionnaires(conn, admin.organisation_id)
             org = await store.organisation(conn, admin.organisation_id)
-        return render(env, request, "dashboard.html", questionnaires=rows, organisation=org)
+            progress = await store_progress.progress_by_questionnaire(conn, admin.organisation_id)
+        return render(env, request, "dashboard.html", questionnaires=rows, organisation=org,
+                      progress=progress)
 
     @router.get("/admin/questionnaires/new", tags=["pages"])
     async def new_questionnaire(request: Request, admin: CurrentAdmin):  # noqa: ANN202
@@ -94,8 +97,10 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
                                  admin: CurrentAdmin):  # noqa: ANN202
         with http_errors():
             q, people, reports = await uc.overview(admin, questionnaire_id)
+        async with uc.engine.connect() as conn:
+            progress = await store_progress.progress_of(conn, admin.organisation_id, q.id)
         return render(env, request, "questionnaire.html", q=q, people=people, reports=reports,
-                      notice=request.query_params.get("notice"),
+                      notice=request.query_params.get("notice"), progress=progress,
                       stuck=await uc.is_stuck(admin, questionnaire_id))
 
     @router.post("/admin/questionnaires/{questionnaire_id}/send", tags=["pages"])
@@ -141,10 +146,12 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
     async def api_get(questionnaire_id: uuid.UUID, admin: CurrentAdmin) -> QuestionnairePublic:
         with http_errors():
             q, people, reports = await uc.overview(admin, questionnaire_id)
+        async with uc.engine.connect() as conn:
+            progress = await store_progress.progress_of(conn, admin.organisation_id, q.id)
         return QuestionnairePublic(
             id=q.id, title=q.title, status=q.status, deadline=q.deadline.isoformat(),
-            invited=sum(1 for p in people if p.sent_at), overall_level=q.overall_level,
-            submitted=sum(1 for p in people if p.submitted_at),
+            invited=progress.invited, started=progress.started, submitted=progress.submitted,
+            overall_level=q.overall_level,
             overall_percent=q.overall_percent,
             reports={lang: f"/documents/{doc}" for lang, doc in reports.items()},
             stuck=await uc.is_stuck(admin, questionnaire_id),

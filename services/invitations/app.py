@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import api, api_login, handlers, store
+from services.invitations import api, api_guidance, api_login, handlers, store
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
 from shared.csrf import LoginToken
@@ -58,6 +58,7 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     http = APIRouter()
     http.include_router(_login_router(settings, broker, engine))
     http.include_router(api.build_router(uc, templates(HERE)))
+    http.include_router(api_guidance.build_router(uc, templates(HERE)))
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),

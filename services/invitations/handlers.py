@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from services.invitations import handlers_progress
 from services.invitations.store import invitations, questionnaires, reports, stuck_scans
 from shared.bus import Consumer, DeadLetter, subscribe, subscribe_dead_letters
 from shared.events import CloudEvent, DocumentGenerated, ResponseSubmitted, ScanCompleted
@@ -85,4 +86,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
               handler=on_document_generated)
     subscribe_dead_letters(router, consumer, purpose="track-dead-letters",
                            handler=on_dead_letter)
+    router.include_router(handlers_progress.build_router(consumer))
     return router

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException
 
-from services.responses import domain, store
+from services.responses import domain, domain_progress, store, store_guidance
 from shared.content import Answer, content
 from shared.db import Messaging
 from shared.kv import BusUnavailable
@@ -77,14 +77,15 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
 
     statement = _statement_renderer(env)
 
-    def page(request: Request, row, draft: domain.Draft, *, errors=None, notice=None,  # noqa: ANN001
-             closed_key=None, status_code=200):  # noqa: ANN001, ANN202
+    def page(request: Request, row, draft: domain.Draft, *, notes: dict[str, str],  # noqa: ANN001
+             errors=None, notice=None, closed_key=None, status_code=200):  # noqa: ANN001, ANN202
         errors = errors or {}
         lang, closed = request_language(request), closed_key is not None
 
         def shown(s: ShownStatement) -> tuple[ShownStatement, Markup, str]:
             """The statement, its part of the page up to the comment, and the comment."""
-            return (s, statement(lang, s, draft.answers.get(s.id), errors.get(s.id), closed),
+            return (s, statement(lang, s, draft.answers.get(s.id), errors.get(s.id), closed,
+                                 notes.get(s.id)),
                     draft.comments.get(s.id, ""))
 
         themes = [(theme, [shown(s) for s in statements])
@@ -98,13 +99,14 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
         async with engine.connect() as conn:
             row, draft = await find(request, token,
                                     lambda hashed: store.invitation_with_draft(conn, hashed))
+            notes = await store_guidance.notes_of(conn, row.id)
         closed_key = None
         try:
             domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
                                submitted_at=row.submitted_at, now=utcnow())
         except domain.ResponseClosed as exc:
             closed_key = exc.key
-        return page(request, row, draft, closed_key=closed_key)
+        return page(request, row, draft, notes=notes, closed_key=closed_key)
 
     @router.post("/r/{token}")
     async def respond(request: Request, token: str):  # noqa: ANN202
@@ -116,6 +118,7 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                 conn, hashed, for_update=True))
             scan = content(row.content_version)
             draft, errors = domain.parse_form(form, scan)
+            notes = await store_guidance.notes_of(conn, row.id)
             try:
                 domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
                                    submitted_at=row.submitted_at, now=now)
@@ -123,16 +126,21 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                 # Nothing is changed; the respondent sees what was stored and why.
                 stored = (await store.load_draft(conn, row.response_id) if row.response_id
                           else domain.Draft({}, {}))
-                return page(request, row, stored, closed_key=exc.key, status_code=409)
+                return page(request, row, stored, notes=notes, closed_key=exc.key,
+                            status_code=409)
             if domain.must_not_save(errors):
-                return page(request, row, draft, errors=errors, status_code=422,
+                return page(request, row, draft, notes=notes, errors=errors, status_code=422,
                             notice="respond.notice.not_saved")
             if submit and not errors:
                 errors = domain.submission_errors(draft, scan)
-            response_id = row.response_id or uuid.uuid4()
             # A draft is saved even when it cannot be submitted yet: no typing is lost.
-            await store.save_draft(conn, response_id, row.invitation_id, draft, now=now,
-                                   submitted=submit and not errors)
+            response_id, created = await store.save_draft(
+                conn, row.response_id or uuid.uuid4(), row.invitation_id, draft, now=now,
+                submitted=submit and not errors)
+            if created:  # the first save starts the response (until a start page exists)
+                await messaging.emit(conn, domain_progress.response_started(
+                    organisation_id=row.organisation_id, questionnaire_id=row.id,
+                    invitation_id=row.invitation_id, response_id=response_id, now=now), now=now)
             if submit and not errors:
                 await messaging.emit(conn, domain.response_submitted(
                     organisation_id=row.organisation_id, questionnaire_id=row.id,
@@ -140,11 +148,11 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                     content_version=row.content_version, draft=draft, now=now,
                 ), now=now)
         if errors:
-            return page(request, row, draft, errors=errors, status_code=422,
+            return page(request, row, draft, notes=notes, errors=errors, status_code=422,
                         notice="respond.notice.saved_with_errors")
         if submit:
             return render(env, request, "submitted.html", row=row)
-        return page(request, row, draft, notice="respond.notice.saved")
+        return page(request, row, draft, notes=notes, notice="respond.notice.saved")
 
     return router
 
@@ -183,16 +191,18 @@ def _statement_renderer(env: Environment):  # noqa: ANN202
     """A statement's part of the page up to its comment, each state rendered only once.
 
     The 84 statements are nearly all of the page's rendering time, yet up to its comment a
-    statement depends only on itself, the language, the answer, the error shown and whether
-    the response is closed: a few thousand states at most, kept from first use. The comment is
-    the respondent's own text, so respond.html writes it each time.
+    statement depends only on itself, the language, the answer, the error shown, whether
+    the response is closed and the admin's note: a few thousand states at most, kept from
+    first use. The note is part of the key, so a part is only ever reused for the very same
+    note, whoever's scan it came from. The comment is the respondent's own text, so
+    respond.html writes it each time.
     """
     template = env.get_template("statement.html")
 
     @lru_cache(maxsize=8192)
     def statement(lang: str, shown: ShownStatement, answer: Answer | None, error: str | None,
-                  closed: bool) -> Markup:
+                  closed: bool, note: str | None) -> Markup:
         return Markup(template.render(t=translator(lang), s=shown, answer=answer, err=error,
-                                      closed=closed, choices=ANSWER_CHOICES))
+                                      closed=closed, note=note, choices=ANSWER_CHOICES))
 
     return statement

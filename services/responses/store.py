@@ -111,19 +111,26 @@ def _draft(rows: list) -> Draft:
 
 
 async def save_draft(conn: AsyncConnection, response_id, invitation_id, draft: Draft,  # noqa: ANN001
-                     *, now, submitted: bool) -> None:  # noqa: ANN001
+                     *, now, submitted: bool) -> tuple:  # noqa: ANN001
+    """Save the draft; returns the response's id and whether this save created the response.
+
+    Whether it created it is PostgreSQL's word (a row inserted, not updated), so two first
+    saves at once still start the response only once.
+    """
     stmt = pg.insert(responses).values(id=response_id, invitation_id=invitation_id,
-                                       updated_at=now, submitted_at=now if submitted else None)
-    await conn.execute(stmt.on_conflict_do_update(
+                                       updated_at=now, submitted_at=now if submitted else None,
+                                       started_at=now)
+    response_id, created = (await conn.execute(stmt.on_conflict_do_update(
         index_elements=["invitation_id"],
         set_={"updated_at": now, "submitted_at": now if submitted else None},
-    ))
+    ).returning(responses.c.id, sa.literal_column("xmax = 0")))).one()
     ids = sorted(set(draft.answers) | set(draft.comments))
     await conn.execute(_SAVE_ANSWERS, {
         "response_id": response_id, "ids": ids,
         "answers": [draft.answers[sid].value if sid in draft.answers else None for sid in ids],
         "comments": [draft.comments.get(sid) for sid in ids],
     })
+    return response_id, created
 
 
 # A whole draft in one statement, its columns as arrays (a save sends up to 84 statements).

@@ -23,7 +23,7 @@ def assert_protected(response: httpx.Response, *, cached: bool = False) -> None:
     assert "default-src 'self'" in headers.get("content-security-policy", ""), response.url
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers.get("x-content-type-options") == "nosniff"
-    assert headers.get("referrer-policy") == "no-referrer"
+    assert headers.get("referrer-policy") == "same-origin"
     if not cached:
         assert "no-store" in headers.get("cache-control", ""), response.url
 
