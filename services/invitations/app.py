@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.invitations import (
     api,
     api_login,
+    api_participants,
     api_respondent_import,
     api_respondents,
     handlers,
@@ -68,6 +69,7 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     # Before the list's routes: /admin/respondents/import is not a respondent's id.
     http.include_router(api_respondent_import.build_router(engine, templates(HERE)))
     http.include_router(api_respondents.build_router(engine, templates(HERE)))
+    http.include_router(api_participants.build_router(uc, templates(HERE)))
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),

@@ -6,6 +6,7 @@ from faststream.nats import NatsRouter
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.responses import handlers_revocations
 from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
@@ -50,4 +51,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
               handler=on_questionnaire_closed)
     subscribe(router, consumer, purpose="copy-invitations", event=InvitationSent,
               handler=on_invitation_sent)
+    router.include_router(handlers_revocations.build_router(consumer))
     return router

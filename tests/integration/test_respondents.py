@@ -95,6 +95,9 @@ async def test_add_edit_search_and_remove_through_the_pages(stack):
     assert nl("respondents.notice.removed") in (await client.get(removed.headers["location"])).text
     assert "anna@voorbeeldstad.example" not in await listed(client)
     assert (await client.get(f"/admin/respondents/{anna['id']}/edit")).status_code == 404
+    new_scan = await client.get("/admin/questionnaires/new")
+    assert "kees@voorbeeldstad.example" in new_scan.text
+    assert "anna@voorbeeldstad.example" not in new_scan.text  # not offered for new scans
 
     back = await add(client, name="Anna", email="ANNA@voorbeeldstad.example")
     assert back["id"] == anna["id"]  # the same person comes back

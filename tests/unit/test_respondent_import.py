@@ -3,6 +3,8 @@ or refused with a reason, and a hostile file refused whole."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from services.invitations.domain_import import (
@@ -13,7 +15,12 @@ from services.invitations.domain_import import (
     plan_csv,
     plan_pasted,
 )
+from services.invitations.domain import RespondentEntry
+from services.invitations.domain_participants import parse_new_scan
 from services.invitations.domain_respondents import parse_person
+
+
+TODAY = date(2026, 11, 1)
 
 
 def people(plan) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -112,3 +119,17 @@ def test_the_form_for_one_person_marks_each_field_in_error():
                                   tags="inkoop, , inkoop, directie")
     assert errors == {} and person.name == "Jan Smit" and person.email == "jan@x.nl"
     assert person.tags == ("inkoop", "directie")
+
+
+def test_a_new_scan_may_have_only_people_chosen_from_the_list():
+    chosen = (RespondentEntry("Anna", "anna@x.nl"),)
+    draft, errors = parse_new_scan(title="MVI-scan", deadline="2026-12-31", respondents=" ",
+                                   chosen=chosen, today=TODAY)
+    assert errors == {} and draft.respondents == chosen
+    draft, errors = parse_new_scan(title="MVI-scan", deadline="2026-12-31",
+                                   respondents="Anna A <anna@x.nl>\nkees@x.nl", chosen=chosen,
+                                   today=TODAY)
+    assert [e.email for e in draft.respondents] == ["anna@x.nl", "kees@x.nl"]
+    draft, errors = parse_new_scan(title="MVI-scan", deadline="2026-12-31", respondents="",
+                                   chosen=(), today=TODAY)
+    assert errors == {"respondents": "form.error.respondents_empty"}
