@@ -130,10 +130,17 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         return render(env, request, "participant_remove.html", q=q, p=p)
 
     @router.post(base + "/{respondent_id}/remove", tags=["pages"])
-    async def remove_participant(questionnaire_id: uuid.UUID, respondent_id: uuid.UUID,  # noqa: ANN202
-                                 admin: CheckedAdmin):
-        with http_errors():
-            await remove(admin, questionnaire_id, respondent_id)
+    async def remove_participant(request: Request, questionnaire_id: uuid.UUID,  # noqa: ANN202
+                                 respondent_id: uuid.UUID, admin: CheckedAdmin):
+        try:
+            with http_errors():
+                await remove(admin, questionnaire_id, respondent_id)
+        except HTTPException as exc:
+            if exc.status_code != 409:
+                raise
+            # Submitted meanwhile, or the scan closed: the page says which, nothing changed.
+            return await page(request, admin, questionnaire_id, status_code=409,
+                              error=exc.detail)
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}/participants"
                                 f"?notice=removed", status_code=303)
 

@@ -201,6 +201,9 @@ async def test_the_scan_completes_once_when_the_last_one_waited_for_is_removed(s
     refused = await client.delete(
         f"/admin/api/questionnaires/{q['id']}/participants/{people['r1@voorbeeldstad.example']}")
     assert refused.status_code == 409  # a submitted response stays
+    on_page = await client.post(f"/admin/questionnaires/{q['id']}/participants/"
+                                f"{people['r1@voorbeeldstad.example']}/remove")
+    assert on_page.status_code == 409 and nl("participants.error.submitted") in on_page.text
     r2 = await client.delete(
         f"/admin/api/questionnaires/{q['id']}/participants/{people['r2@voorbeeldstad.example']}")
     assert r2.json() == {"removed": True, "revoked": True}

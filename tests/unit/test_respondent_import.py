@@ -3,10 +3,12 @@ or refused with a reason, and a hostile file refused whole."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from uuid import uuid4
 
 import pytest
 
+from services.invitations.domain import InvitationError, QuestionnaireNotOpen, RespondentEntry
 from services.invitations.domain_import import (
     MAX_ROWS,
     MAX_UPLOAD,
@@ -15,8 +17,11 @@ from services.invitations.domain_import import (
     plan_csv,
     plan_pasted,
 )
-from services.invitations.domain import RespondentEntry
-from services.invitations.domain_participants import parse_new_scan
+from services.invitations.domain_participants import (
+    Invitation,
+    parse_new_scan,
+    remove_participant,
+)
 from services.invitations.domain_respondents import parse_person
 
 
@@ -133,3 +138,18 @@ def test_a_new_scan_may_have_only_people_chosen_from_the_list():
     draft, errors = parse_new_scan(title="MVI-scan", deadline="2026-12-31", respondents="",
                                    chosen=(), today=TODAY)
     assert errors == {"respondents": "form.error.respondents_empty"}
+
+
+def test_removing_a_participant_revokes_only_an_open_unanswered_invitation():
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    ids = {"organisation_id": uuid4(), "questionnaire_id": uuid4(), "now": now}
+    invited = Invitation(uuid4(), submitted_at=None, revoked_at=None)
+    event = remove_participant(status="open", invitation=invited, invitations_left=2, **ids)
+    assert (event.invitation_id, event.invitations_total, event.revoked_at) == (
+        invited.id, 2, now)
+    assert remove_participant(status="open", invitation=None, invitations_left=3, **ids) is None
+    with pytest.raises(InvitationError, match="participants.error.submitted"):
+        remove_participant(status="open", invitation=Invitation(uuid4(), now, None),
+                           invitations_left=2, **ids)
+    with pytest.raises(QuestionnaireNotOpen):
+        remove_participant(status="completed", invitation=invited, invitations_left=2, **ids)
