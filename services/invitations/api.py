@@ -14,7 +14,14 @@ from jinja2 import Environment
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from services.invitations import domain, store, store_progress
+from services.invitations import (
+    domain,
+    domain_participants,
+    store,
+    store_participants,
+    store_progress,
+    store_respondents,
+)
 from services.invitations.usecases import Invitations, NotFound
 from shared.http import invalid_fields
 from shared.runtime import utcnow
@@ -73,21 +80,40 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
     @router.get("/admin/questionnaires/new", tags=["pages"])
     async def new_questionnaire(request: Request, admin: CurrentAdmin):  # noqa: ANN202
         default_deadline = (utcnow().date() + timedelta(days=21)).isoformat()
-        return render(env, request, "questionnaire_new.html", errors={},
-                      form={"title": "", "deadline": default_deadline, "respondents": ""})
+        async with uc.engine.begin() as conn:
+            await store_respondents.ensure_admin_listed(conn, admin.admin_id, now=utcnow())
+            offered = await store_participants.choices(
+                conn, admin.organisation_id, tag=request.query_params.get("tag", ""))
+        return render(env, request, "questionnaire_new.html", errors={}, chosen=set(),
+                      form={"title": "", "deadline": default_deadline, "respondents": ""},
+                      **offered)
 
     @router.post("/admin/questionnaires", tags=["pages"])
     async def create_questionnaire(request: Request, admin: CheckedAdmin,
                                    title: Annotated[str, Form()] = "",
                                    deadline: Annotated[str, Form()] = "",
-                                   respondents: Annotated[str, Form()] = ""):  # noqa: ANN202
+                                   respondents: Annotated[str, Form()] = "",
+                                   respondent: Annotated[list[str], Form()] = [],  # noqa: B006
+                                   tag: Annotated[str, Form()] = "",
+                                   action: Annotated[str, Form()] = ""):  # noqa: ANN202
         now = utcnow()
-        draft, errors = domain.parse_questionnaire_form(
-            title=title, deadline=deadline, respondents=respondents, today=now.date())
+        async with uc.engine.connect() as conn:
+            chosen = await store_participants.chosen_entries(conn, admin.organisation_id,
+                                                             respondent)
+            offered = await store_participants.choices(conn, admin.organisation_id, tag=tag)
+        form = {"title": title, "deadline": deadline, "respondents": respondents}
+        ticked = set(respondent) if action != "none" else set()
+        if action in ("filter", "all", "none"):  # choosing from the list; nothing is created
+            if action == "all":
+                ticked |= {str(r.id) for r in offered["choices"]}
+            return render(env, request, "questionnaire_new.html", errors={}, form=form,
+                          chosen=ticked, **offered)
+        draft, errors = domain_participants.parse_new_scan(
+            title=title, deadline=deadline, respondents=respondents, chosen=chosen,
+            today=now.date())
         if draft is None:
             return render(env, request, "questionnaire_new.html", status_code=422, errors=errors,
-                          form={"title": title, "deadline": deadline,
-                                "respondents": respondents})
+                          form=form, chosen=ticked, **offered)
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?created=1",
                                 status_code=303)

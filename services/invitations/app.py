@@ -8,7 +8,16 @@ from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import api, api_guidance, api_login, handlers, store
+from services.invitations import (
+    api,
+    api_guidance,
+    api_login,
+    api_participants,
+    api_respondent_import,
+    api_respondents,
+    handlers,
+    store,
+)
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
 from shared.csrf import LoginToken
@@ -59,6 +68,10 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     http.include_router(_login_router(settings, broker, engine))
     http.include_router(api.build_router(uc, templates(HERE)))
     http.include_router(api_guidance.build_router(uc, templates(HERE)))
+    # Before the list's routes: /admin/respondents/import is not a respondent's id.
+    http.include_router(api_respondent_import.build_router(engine, templates(HERE)))
+    http.include_router(api_respondents.build_router(engine, templates(HERE)))
+    http.include_router(api_participants.build_router(uc, templates(HERE)))
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),

@@ -165,7 +165,8 @@ async def organisation(conn: AsyncConnection, organisation_id: uuid.UUID):  # no
 
 
 async def list_questionnaires(conn: AsyncConnection, organisation_id: uuid.UUID):  # noqa: ANN201
-    invited = (sa.select(sa.func.count()).where(invitations.c.questionnaire_id == questionnaires.c.id)
+    invited = (sa.select(sa.func.count()).where(invitations.c.questionnaire_id == questionnaires.c.id,
+                                                invitations.c.revoked_at.is_(None))
                .scalar_subquery())
     submitted = (sa.select(sa.func.count())
                  .where(invitations.c.questionnaire_id == questionnaires.c.id,

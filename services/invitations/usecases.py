@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import domain, store
+from services.invitations import domain, store, store_respondents
 from services.invitations.passwords import hash_password
 from shared.content import CURRENT_VERSION
 from shared.db import Messaging
@@ -148,7 +148,10 @@ class Invitations:
                 size_band="medium", created_at=now))
             # In a thread: the hash's 50 ms of CPU would hold up the rest of a start-up.
             password_hash = await asyncio.to_thread(hash_password, password)
+            admin_id = uuid.uuid4()
             await conn.execute(store.admins.insert().values(
-                id=uuid.uuid4(), organisation_id=org_id, email=email, name="Demo Beheerder",
+                id=admin_id, organisation_id=org_id, email=email, name="Demo Beheerder",
                 password_hash=password_hash, created_at=now))
+            # The admin is on their own list of respondents, to add themself to a scan.
+            await store_respondents.ensure_admin_listed(conn, admin_id, now=now)
         return True

@@ -73,6 +73,9 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
         found = await lookup(hash_token(token))
         if found is None:
             raise await unknown(request)
+        if (found[0] if isinstance(found, tuple) else found).revoked_at is not None:
+            # The admin took this person off the scan: say so, rather than "unknown link".
+            raise HTTPException(410, "msg.link_revoked")
         return found
 
     statement = _statement_renderer(env)

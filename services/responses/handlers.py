@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.responses import handlers_guidance
+from services.responses import handlers_revocations
 from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
@@ -52,4 +53,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
     subscribe(router, consumer, purpose="copy-invitations", event=InvitationSent,
               handler=on_invitation_sent)
     router.include_router(handlers_guidance.build_router(consumer))
+    router.include_router(handlers_revocations.build_router(consumer))
     return router

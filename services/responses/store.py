@@ -73,7 +73,8 @@ answers = sa.Table(
 # Built once: a statement made per request costs its construction and its cache key each time.
 _INVITATION = (
     sa.select(invitations.c.id.label("invitation_id"), invitations.c.respondent_name,
-              questionnaires, responses.c.id.label("response_id"), responses.c.submitted_at)
+              invitations.c.revoked_at, questionnaires, responses.c.id.label("response_id"),
+              responses.c.submitted_at)
     .join(questionnaires, questionnaires.c.id == invitations.c.questionnaire_id)
     .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
     .where(invitations.c.token_hash == sa.bindparam("token_hash"))

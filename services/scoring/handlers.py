@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from faststream.nats import NatsRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scoring import domain, store
+from services.scoring import domain, handlers_revocations, store
 from shared.bus import Consumer, each_in_turn, subscribe_batch
 from shared.consumer import BatchHandler, Handler
 from shared.content import content
@@ -107,6 +107,7 @@ def build_router(consumer: Consumer) -> NatsRouter:
                     handler=on_responses_submitted)
     subscribe_batch(router, consumer, purpose="track-closures", event=QuestionnaireClosed,
                     handler=locked_first(on_questionnaire_closed))
+    router.include_router(handlers_revocations.build_router(consumer, complete_if_due))
     return router
 
 
