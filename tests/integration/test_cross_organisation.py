@@ -31,7 +31,9 @@ PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 NOT_DATA = {"outbox", "inbox", "alembic_version"}
 # A JSON route that takes a body is probed with one that is valid, so that a 404 must come
 # from the id and not from the body: add one here for such a route.
-BODIES: dict[tuple[str, str], dict] = {}
+BODIES: dict[tuple[str, str], dict] = {
+    ("PUT", "/admin/api/respondents/{respondent_id}"): {"name": "Sneaky", "email": "x@a.example"},
+}
 
 
 def database(settings) -> str:  # noqa: ANN001
