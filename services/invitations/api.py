@@ -25,7 +25,11 @@ class QuestionnaireCreate(BaseModel):
     title: str = Field(description="3 to 200 characters on one line, no control characters",
                        examples=["MVI-scan 2026"])
     deadline: date = Field(description="The last day to answer (Dutch time): from today up to "
-                           "two years ahead")
+                           "two years ahead; the scan closes at 23:59 Amsterdam time that day "
+                           "unless deadline_time says otherwise")
+    deadline_time: str = Field(default="", description="HH:MM, Amsterdam time; empty: 23:59")
+    mail_language: str = Field(default="nl", description="Language of the invitation mail: "
+                               "nl or en")
     respondents: list[str] = Field(
         description="One entry each: 'Name <email>' or an email; an address is plain ASCII of "
                     "at most 254 characters, a name at most 200; at most 500 respondents",
@@ -71,19 +75,24 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
     async def new_questionnaire(request: Request, admin: CurrentAdmin):  # noqa: ANN202
         default_deadline = (utcnow().date() + timedelta(days=21)).isoformat()
         return render(env, request, "questionnaire_new.html", errors={},
-                      form={"title": "", "deadline": default_deadline, "respondents": ""})
+                      form={"title": "", "deadline": default_deadline, "respondents": "",
+                            "deadline_time": "23:59", "mail_language": "nl"})
 
     @router.post("/admin/questionnaires", tags=["pages"])
     async def create_questionnaire(request: Request, admin: CheckedAdmin,
                                    title: Annotated[str, Form()] = "",
                                    deadline: Annotated[str, Form()] = "",
+                                   deadline_time: Annotated[str, Form()] = "",
+                                   mail_language: Annotated[str, Form()] = "nl",
                                    respondents: Annotated[str, Form()] = ""):  # noqa: ANN202
         now = utcnow()
         draft, errors = domain.parse_questionnaire_form(
-            title=title, deadline=deadline, respondents=respondents, today=now.date())
+            title=title, deadline=deadline, respondents=respondents, today=now.date(),
+            deadline_time=deadline_time, mail_language=mail_language, now=now)
         if draft is None:
             return render(env, request, "questionnaire_new.html", status_code=422, errors=errors,
                           form={"title": title, "deadline": deadline,
+                                "deadline_time": deadline_time, "mail_language": mail_language,
                                 "respondents": respondents})
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?created=1",
@@ -120,7 +129,8 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         now = utcnow()
         draft, errors = domain.parse_questionnaire_form(
             title=body.title, deadline=body.deadline.isoformat(),
-            respondents="\n".join(body.respondents), today=now.date())
+            respondents="\n".join(body.respondents), today=now.date(),
+            deadline_time=body.deadline_time, mail_language=body.mail_language, now=now)
         if draft is None:
             raise invalid_fields(errors)
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)
