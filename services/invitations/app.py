@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import api, api_login, handlers, store
+from services.invitations import api, api_lifecycle, api_login, handlers, store
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
+from services.invitations.usecases_lifecycle import Lifecycle, Sweeper
 from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
 from shared.mail import Mailer, MailIndex
@@ -58,10 +59,14 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     http = APIRouter()
     http.include_router(_login_router(settings, broker, engine))
     http.include_router(api.build_router(uc, templates(HERE)))
+    lifecycle = Lifecycle(engine=engine, messaging=uc.messaging)
+    http.include_router(api_lifecycle.build_router(uc, lifecycle, templates(HERE)))
+    # Started once migrations have run (on_ready), so a first sweep finds the tables.
+    sweeper = Sweeper(lifecycle, interval=settings.sweep_interval, clock=utcnow)
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=http,
+        http=http, on_ready=sweeper.start, on_stop=sweeper.stop,
     )
 
 
