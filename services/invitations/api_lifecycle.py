@@ -54,7 +54,7 @@ def build_router(uc: Invitations, lifecycle: Lifecycle, env: Environment) -> API
     async def edit_page(request: Request, questionnaire_id: uuid.UUID, admin: CurrentAdmin):  # noqa: ANN202
         q = await owned(admin, questionnaire_id)
         if q.deleted_at is not None:
-            raise HTTPException(409, "lifecycle.error.deleted")
+            return back(questionnaire_id, "lifecycle_deleted")
         return render(env, request, "questionnaire_edit.html", q=q, errors={},
                       form=_form_values(q))
 
@@ -63,6 +63,8 @@ def build_router(uc: Invitations, lifecycle: Lifecycle, env: Environment) -> API
                    title: Annotated[str, Form()] = "", deadline: Annotated[str, Form()] = "",
                    deadline_time: Annotated[str, Form()] = ""):  # noqa: ANN202
         q = await owned(admin, questionnaire_id)
+        if q.deleted_at is not None:
+            return back(questionnaire_id, "lifecycle_deleted")
         now = utcnow()
         changes, errors = life.parse_edit_form(title=title, deadline_day=deadline,
                                                deadline_time=deadline_time, now=now)

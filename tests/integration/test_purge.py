@@ -50,6 +50,9 @@ async def test_delete_asks_first_hides_the_scan_and_withdraws_its_link_until_res
     assert "Weg ermee" in listing.text
     assert "Weg ermee" not in (await client.get("/admin")).text
     assert "Verwijderd" in (await client.get(f"/admin/questionnaires/{q['id']}")).text
+    edit = await client.get(f"/admin/questionnaires/{q['id']}/edit")
+    assert edit.status_code == 303  # a deleted scan is restored before it is changed
+    assert "Deze scan is verwijderd." in (await client.get(edit.headers["location"])).text
 
     withdrawn = await eventually(lambda: _status(respondent, link, 410),
                                  what="the link to say the scan was withdrawn")
