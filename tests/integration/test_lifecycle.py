@@ -177,11 +177,14 @@ async def test_every_lifecycle_route_answers_404_to_another_organisation(stack):
     ]:
         answer = await other.request(method, url, **(body or {}))
         assert answer.status_code == 404, (method, url, answer.status_code)
-    listed = await other.get("/admin/deleted-questionnaires")
-    assert listed.status_code == 200
     after = await questionnaire_status(client, q["id"])
     assert after["title"] == "Van Voorbeeldstad"
     assert "Van Voorbeeldstad" in (await client.get("/admin")).text
+    # Deleted by its own admin, it is listed for them only.
+    assert (await client.post(f"/admin/api/questionnaires/{q['id']}/delete")).status_code == 200
+    assert "Van Voorbeeldstad" in (await client.get("/admin/deleted-questionnaires")).text
+    listed = await other.get("/admin/deleted-questionnaires")
+    assert listed.status_code == 200 and "Van Voorbeeldstad" not in listed.text
 
 
 async def test_an_unknown_scan_is_404_and_state_changes_need_the_csrf_token(stack):

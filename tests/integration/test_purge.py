@@ -48,7 +48,9 @@ async def test_delete_asks_first_hides_the_scan_and_withdraws_its_link_until_res
     listing = await client.get(deleted.headers["location"])
     assert "De scan is verwijderd." in listing.text
     assert "Weg ermee" in listing.text
-    assert "Weg ermee" not in (await client.get("/admin")).text
+    dashboard = (await client.get("/admin")).text
+    assert "Weg ermee" not in dashboard
+    assert 'href="/admin/deleted-questionnaires"' in dashboard
     assert "Verwijderd" in (await client.get(f"/admin/questionnaires/{q['id']}")).text
     edit = await client.get(f"/admin/questionnaires/{q['id']}/edit")
     assert edit.status_code == 303  # a deleted scan is restored before it is changed
