@@ -190,6 +190,8 @@ class DocumentGenerated(Event):
     size_bytes: int = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     generated_at: datetime
+    round: int = Field(default=1, ge=1, description="The result round the document reports on "
+                       "(ScanCompleted.round)")
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     relay_interval: float = Field(default=1.0, gt=0, description=(
         "Seconds between outbox polls, the safety net behind the NOTIFY that wakes the relay "
         "on each commit"))
+    sweep_interval: float = Field(default=30.0, gt=0, description=(
+        "Seconds between the invitations service's sweeps that close scans past their deadline "
+        "and purge scans deleted more than 30 days ago"))
     cookie_secure: bool = False
     link_guesses_per_minute: int = Field(
         default=10, ge=1, description="Unknown personal links one client address may try per "

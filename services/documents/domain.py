@@ -65,9 +65,11 @@ def report_view(event: ScanCompleted, content: ScanContent, *, language: str) ->
     )
 
 
-def report_filename(title: str, completed_at: datetime, language: str) -> str:
+def report_filename(title: str, completed_at: datetime, language: str, *, round: int = 1) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "scan"
-    return f"{slug}-{completed_at:%Y%m%d}-{language}.pdf"
+    # A later round of a reopened scan may complete the same day: its file must differ.
+    suffix = f"-{round}" if round > 1 else ""
+    return f"{slug}-{completed_at:%Y%m%d}{suffix}-{language}.pdf"
 
 
 def document_generated(event: ScanCompleted, *, document_id: uuid.UUID, language: str,
@@ -76,5 +78,5 @@ def document_generated(event: ScanCompleted, *, document_id: uuid.UUID, language
         organisation_id=event.organisation_id, questionnaire_id=event.questionnaire_id,
         document_id=document_id, kind=REPORT, language=language, filename=filename,
         media_type=PDF, size_bytes=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
-        generated_at=now,
+        generated_at=now, round=event.round,
     )

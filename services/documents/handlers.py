@@ -18,7 +18,7 @@ from faststream.nats import NatsRouter
 from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.documents import domain, store
+from services.documents import domain, handlers_lifecycle, store
 from services.documents.render import PdfRenderer
 from shared.bus import Consumer, subscribe
 from shared.content import content
@@ -35,7 +35,7 @@ class RenderedReports:
 
 def build_router(consumer: Consumer, *, renderer: PdfRenderer, env: Environment) -> NatsRouter:
     async def render_reports(event: ScanCompleted, envelope: CloudEvent) -> RenderedReports:
-        stored = await _stored_languages(consumer.engine, event.questionnaire_id)
+        stored = await _stored_languages(consumer.engine, event.questionnaire_id, event.round)
         missing = [lang for lang in domain.REPORT_LANGUAGES if lang not in stored]
         scan = content(event.result.content_version)
         pages = [report_html(env, domain.report_view(event, scan, language=lang))
@@ -48,7 +48,8 @@ def build_router(consumer: Consumer, *, renderer: PdfRenderer, env: Environment)
         event, now = rendered.event, consumer.clock()
         reports = [(domain.document_generated(
             event, document_id=uuid.uuid4(), language=language, pdf=pdf, now=now,
-            filename=domain.report_filename(event.title, event.completed_at, language),
+            filename=domain.report_filename(event.title, event.completed_at, language,
+                                            round=event.round),
         ), pdf) for language, pdf in rendered.pdfs.items()]
         stored = await store.add_documents(conn, reports)
         for generated, _ in reports:
@@ -60,6 +61,7 @@ def build_router(consumer: Consumer, *, renderer: PdfRenderer, env: Environment)
     # the workers render the next scan's rather than wait for that commit.
     subscribe(router, consumer, purpose="render-reports", event=ScanCompleted,
               prepare=render_reports, handler=store_reports, concurrency=renderer.workers + 1)
+    router.include_router(handlers_lifecycle.build_router(consumer))
     return router
 
 
@@ -69,10 +71,11 @@ def report_html(env: Environment, view: domain.ReportView) -> str:
         view=view, lang=language, t=lambda key, **values: translate(language, key, **values))
 
 
-async def _stored_languages(engine: AsyncEngine, questionnaire_id: uuid.UUID) -> set[str]:
+async def _stored_languages(engine: AsyncEngine, questionnaire_id: uuid.UUID,
+                            round: int) -> set[str]:
     try:
         async with engine.connect() as conn:
-            return await store.report_languages(conn, questionnaire_id)
+            return await store.report_languages(conn, questionnaire_id, round)
     except Exception as exc:
         if not is_unavailable(exc):
             raise

@@ -28,7 +28,9 @@ documents = sa.Table(
     sa.Column("content", sa.LargeBinary, nullable=False),
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
-    sa.UniqueConstraint("questionnaire_id", "kind", "language"),
+    sa.Column("round", sa.Integer, nullable=False, server_default="1"),  # the result round
+    sa.UniqueConstraint("questionnaire_id", "kind", "language", "round",
+                        name="documents_per_round"),
 )
 
 
@@ -43,28 +45,30 @@ async def documents_of(conn: AsyncConnection, organisation_id: uuid.UUID,
                        questionnaire_id: uuid.UUID):  # noqa: ANN201
     return (await conn.execute(
         sa.select(documents.c.id, documents.c.kind, documents.c.language, documents.c.filename,
-                  documents.c.media_type, documents.c.created_at)
+                  documents.c.media_type, documents.c.created_at, documents.c.round)
         .where(documents.c.organisation_id == organisation_id,
                documents.c.questionnaire_id == questionnaire_id)
-        .order_by(documents.c.kind, documents.c.language)
+        .order_by(documents.c.round.desc(), documents.c.kind, documents.c.language)
     )).all()
 
 
-async def report_languages(conn: AsyncConnection, questionnaire_id: uuid.UUID) -> set[str]:
+async def report_languages(conn: AsyncConnection, questionnaire_id: uuid.UUID,
+                           round: int = 1) -> set[str]:
     return set((await conn.execute(
         sa.select(documents.c.language).where(documents.c.questionnaire_id == questionnaire_id,
-                                              documents.c.kind == domain.REPORT)
+                                              documents.c.kind == domain.REPORT,
+                                              documents.c.round == round)
     )).scalars())
 
 
 async def add_documents(conn: AsyncConnection,
                         generated: list[tuple[DocumentGenerated, bytes]]) -> set[uuid.UUID]:
     """Store each document with its content, all in one statement. Returns the ids of those
-    stored: not of one whose kind and language another delivery stored first."""
+    stored: not of one whose kind, language and round another delivery stored first."""
     if not generated:
         return set()
     return set((await conn.execute(pg.insert(documents).values([dict(
         id=d.document_id, organisation_id=d.organisation_id, questionnaire_id=d.questionnaire_id,
         kind=d.kind, language=d.language, filename=d.filename, media_type=d.media_type,
-        content=content, sha256=d.sha256, created_at=d.generated_at,
+        content=content, sha256=d.sha256, created_at=d.generated_at, round=d.round,
     ) for d, content in generated]).on_conflict_do_nothing().returning(documents.c.id))).scalars())

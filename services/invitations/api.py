@@ -32,7 +32,11 @@ class QuestionnaireCreate(BaseModel):
     title: str = Field(description="3 to 200 characters on one line, no control characters",
                        examples=["MVI-scan 2026"])
     deadline: date = Field(description="The last day to answer (Dutch time): from today up to "
-                           "two years ahead")
+                           "two years ahead; the scan closes at 23:59 Amsterdam time that day "
+                           "unless deadline_time says otherwise")
+    deadline_time: str = Field(default="", description="HH:MM, Amsterdam time; empty: 23:59")
+    mail_language: str = Field(default="nl", description="Language of the invitation mail: "
+                               "nl or en")
     respondents: list[str] = Field(
         description="One entry each: 'Name <email>' or an email; an address is plain ASCII of "
                     "at most 254 characters, a name at most 200; at most 500 respondents",
@@ -85,13 +89,16 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
             offered = await store_participants.choices(
                 conn, admin.organisation_id, tag=request.query_params.get("tag", ""))
         return render(env, request, "questionnaire_new.html", errors={}, chosen=set(),
-                      form={"title": "", "deadline": default_deadline, "respondents": ""},
+                      form={"title": "", "deadline": default_deadline, "respondents": "",
+                            "deadline_time": "23:59", "mail_language": "nl"},
                       **offered)
 
     @router.post("/admin/questionnaires", tags=["pages"])
     async def create_questionnaire(request: Request, admin: CheckedAdmin,
                                    title: Annotated[str, Form()] = "",
                                    deadline: Annotated[str, Form()] = "",
+                                   deadline_time: Annotated[str, Form()] = "",
+                                   mail_language: Annotated[str, Form()] = "nl",
                                    respondents: Annotated[str, Form()] = "",
                                    respondent: Annotated[list[str], Form()] = [],  # noqa: B006
                                    tag: Annotated[str, Form()] = "",
@@ -101,7 +108,8 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
             chosen = await store_participants.chosen_entries(conn, admin.organisation_id,
                                                              respondent)
             offered = await store_participants.choices(conn, admin.organisation_id, tag=tag)
-        form = {"title": title, "deadline": deadline, "respondents": respondents}
+        form = {"title": title, "deadline": deadline, "respondents": respondents,
+                "deadline_time": deadline_time, "mail_language": mail_language}
         ticked = set(respondent) if action != "none" else set()
         if action in ("filter", "all", "none"):  # choosing from the list; nothing is created
             if action == "all":
@@ -110,7 +118,7 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
                           chosen=ticked, **offered)
         draft, errors = domain_participants.parse_new_scan(
             title=title, deadline=deadline, respondents=respondents, chosen=chosen,
-            today=now.date())
+            today=now.date(), deadline_time=deadline_time, mail_language=mail_language, now=now)
         if draft is None:
             return render(env, request, "questionnaire_new.html", status_code=422, errors=errors,
                           form=form, chosen=ticked, **offered)
@@ -151,7 +159,8 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         now = utcnow()
         draft, errors = domain.parse_questionnaire_form(
             title=body.title, deadline=body.deadline.isoformat(),
-            respondents="\n".join(body.respondents), today=now.date())
+            respondents="\n".join(body.respondents), today=now.date(),
+            deadline_time=body.deadline_time, mail_language=body.mail_language, now=now)
         if draft is None:
             raise invalid_fields(errors)
         questionnaire_id = await uc.create_questionnaire(admin, draft, now=now)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.invitations import (
     api,
     api_guidance,
+    api_lifecycle,
     api_login,
     api_participants,
     api_respondent_import,
@@ -20,6 +21,7 @@ from services.invitations import (
 )
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
+from services.invitations.usecases_lifecycle import Lifecycle, Sweeper
 from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
 from shared.mail import Mailer, MailIndex
@@ -72,10 +74,14 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     http.include_router(api_respondent_import.build_router(engine, templates(HERE)))
     http.include_router(api_respondents.build_router(engine, templates(HERE)))
     http.include_router(api_participants.build_router(uc, templates(HERE)))
+    lifecycle = Lifecycle(engine=engine, messaging=uc.messaging)
+    http.include_router(api_lifecycle.build_router(uc, lifecycle, templates(HERE)))
+    # Started once migrations have run (on_ready), so a first sweep finds the tables.
+    sweeper = Sweeper(lifecycle, interval=settings.sweep_interval, clock=utcnow)
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=http,
+        http=http, on_ready=sweeper.start, on_stop=sweeper.stop,
     )
 
 

@@ -12,8 +12,9 @@ from shared.events import InvitationSent, QuestionnaireClosed, QuestionnaireCrea
 from shared.text import MAX_ADDRESS, address_problem, single_line_ok
 from shared.tokens import hash_token, new_token
 
-# Deadlines are entered as a date by Dutch admins: the scan closes at the end of that day.
+# Deadlines are entered as a date and a time in Dutch time; a date alone means 23:59 that day.
 DEADLINE_ZONE = ZoneInfo("Europe/Amsterdam")
+DEFAULT_DEADLINE_TIME = time(23, 59)
 MAX_RESPONDENTS = 500
 MIN_TITLE, MAX_TITLE = 3, 200
 MAX_NAME = 200
@@ -45,11 +46,20 @@ class QuestionnaireDraft:
     title: str
     deadline: datetime
     respondents: tuple[RespondentEntry, ...]
+    mail_language: str = "nl"
 
 
-def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
-                             today: date) -> tuple[QuestionnaireDraft | None, dict[str, str]]:
-    """Validate the admin's form; return the draft or, per field, an error message key."""
+MAIL_LANGUAGES = ("nl", "en")
+
+
+def parse_questionnaire_form(*, title: str, deadline: str, respondents: str, today: date,
+                             deadline_time: str = "", mail_language: str = "nl",
+                             now: datetime | None = None,
+                             ) -> tuple[QuestionnaireDraft | None, dict[str, str]]:
+    """Validate the admin's form; return the draft or, per field, an error message key.
+
+    ``deadline_time`` is the wall-clock time in Amsterdam (empty: 23:59); given ``now``, a
+    deadline earlier today that has already passed is refused too."""
     errors: dict[str, str] = {}
     title = title.strip()
     if not MIN_TITLE <= len(title) <= MAX_TITLE:
@@ -65,14 +75,22 @@ def parse_questionnaire_form(*, title: str, deadline: str, respondents: str,
         errors["deadline"] = "form.error.deadline_past"
     elif deadline_date is not None and deadline_date > today + MAX_DEADLINE_AHEAD:
         errors["deadline"] = "form.error.deadline_too_far"
+    wall = parse_wall_time(deadline_time)
+    if wall is None:
+        errors["deadline"] = "lifecycle.error.deadline_time"
+    elif deadline_date is not None and "deadline" not in errors and now is not None \
+            and end_of_day(deadline_date, wall) <= now:
+        errors["deadline"] = "form.error.deadline_past"
+    if mail_language not in MAIL_LANGUAGES:
+        errors["mail_language"] = "lifecycle.error.mail_language"
     entries, problem = parse_respondents(respondents)
     if problem:
         errors["respondents"] = problem
     if errors:
         return None, errors
-    assert deadline_date is not None
-    return QuestionnaireDraft(title=title, deadline=end_of_day(deadline_date),
-                              respondents=entries), {}
+    assert deadline_date is not None and wall is not None
+    return QuestionnaireDraft(title=title, deadline=end_of_day(deadline_date, wall),
+                              respondents=entries, mail_language=mail_language), {}
 
 
 _ADDRESS_PROBLEMS = {"too_long": "form.error.respondent_address_too_long",
@@ -108,8 +126,19 @@ def parse_respondents(text: str) -> tuple[tuple[RespondentEntry, ...], str | Non
     return tuple(entries.values()), None
 
 
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=DEADLINE_ZONE)
+def end_of_day(day: date, at: time = DEFAULT_DEADLINE_TIME) -> datetime:
+    """The deadline moment: ``at`` (23:59 unless given) on ``day`` in Amsterdam, whether
+    summer or winter time applies that day. From that moment on, nothing can be submitted."""
+    return datetime.combine(day, at, tzinfo=DEADLINE_ZONE)
+
+
+def parse_wall_time(text: str) -> time | None:
+    """``HH:MM`` as typed (or as a time field sends it); empty means 23:59; None if invalid."""
+    text = text.strip()
+    if not text:
+        return DEFAULT_DEADLINE_TIME
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::00)?", text)
+    return time(int(match.group(1)), int(match.group(2))) if match else None
 
 
 def questionnaire_created(*, organisation_id: uuid.UUID, organisation_name: str,

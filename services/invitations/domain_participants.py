@@ -56,12 +56,15 @@ _NOBODY_PASTED = "nobody@example.org"
 
 
 def parse_new_scan(*, title: str, deadline: str, respondents: str,
-                   chosen: tuple[RespondentEntry, ...], today: date
+                   chosen: tuple[RespondentEntry, ...], today: date, deadline_time: str = "",
+                   mail_language: str = "nl", now: datetime | None = None,
                    ) -> tuple[QuestionnaireDraft | None, dict[str, str]]:
     """The new-scan form: people chosen from the list (``chosen``) and/or pasted."""
     pasted = respondents if respondents.strip() or not chosen else _NOBODY_PASTED
     draft, errors = parse_questionnaire_form(title=title, deadline=deadline,
-                                             respondents=pasted, today=today)
+                                             respondents=pasted, today=today,
+                                             deadline_time=deadline_time,
+                                             mail_language=mail_language, now=now)
     if draft is None:
         return None, errors
     people = {e.email: e for e in chosen}

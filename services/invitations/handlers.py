@@ -30,8 +30,12 @@ async def on_scan_completed(conn: AsyncConnection, event: ScanCompleted,
     await conn.execute(
         questionnaires.update()
         .where(questionnaires.c.id == event.questionnaire_id,
-               questionnaires.c.organisation_id == event.organisation_id)
-        .values(status="completed", completed_at=event.completed_at,
+               questionnaires.c.organisation_id == event.organisation_id,
+               # the latest round's result is kept; one completed before a reopen is not news
+               questionnaires.c.round <= event.round,
+               sa.or_(questionnaires.c.reopened_at.is_(None),
+                      questionnaires.c.reopened_at < event.completed_at))
+        .values(status="completed", completed_at=event.completed_at, round=event.round,
                 overall_percent=event.result.overall_percent,
                 overall_level=event.result.overall_level)
     )
@@ -44,7 +48,8 @@ async def on_document_generated(conn: AsyncConnection, event: DocumentGenerated,
         return
     owned = await conn.scalar(sa.select(questionnaires.c.id).where(
         questionnaires.c.id == event.questionnaire_id,
-        questionnaires.c.organisation_id == event.organisation_id))
+        questionnaires.c.organisation_id == event.organisation_id,
+        questionnaires.c.round <= event.round))  # an earlier round's report is not the latest
     if owned is not None:
         await conn.execute(pg.insert(reports).values(
             questionnaire_id=event.questionnaire_id, language=event.language,

@@ -69,6 +69,7 @@ questionnaires = sa.Table(
     sa.Column("reminder_gap_days", sa.Integer, nullable=False, server_default="3"),
     sa.Column("reminder_max", sa.Integer, nullable=False, server_default="3"),
     sa.Column("auto_remind_days_before", sa.Integer),  # None: reminders on demand only
+    sa.Column("reopened_at", TS),  # a completion from before it belongs to an earlier round
     sa.Index("questionnaires_by_organisation", "organisation_id", "created_at"),
 )
 
@@ -173,7 +174,8 @@ async def list_questionnaires(conn: AsyncConnection, organisation_id: uuid.UUID)
                         invitations.c.submitted_at.is_not(None)).scalar_subquery())
     return (await conn.execute(
         sa.select(questionnaires, invited.label("invited"), submitted.label("submitted"))
-        .where(questionnaires.c.organisation_id == organisation_id)
+        .where(questionnaires.c.organisation_id == organisation_id,
+               questionnaires.c.deleted_at.is_(None))  # deleted ones have a page of their own
         .order_by(questionnaires.c.created_at.desc())
     )).all()
 

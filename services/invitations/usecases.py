@@ -41,7 +41,7 @@ class Invitations:
             await conn.execute(store.questionnaires.insert().values(
                 id=questionnaire_id, organisation_id=admin.organisation_id, title=draft.title,
                 content_version=CURRENT_VERSION, deadline=draft.deadline, status="open",
-                created_at=now,
+                created_at=now, mail_language=draft.mail_language,
             ))
             respondent_ids = await store.upsert_respondents(
                 conn, admin.organisation_id, draft.respondents, now)

@@ -97,12 +97,18 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
                       themes=themes, errors=errors, notice=notice, closed_key=closed_key,
                       max_comment=domain.MAX_COMMENT)
 
+    def withdrawn(request: Request):  # noqa: ANN202
+        # The organisation deleted the scan: say so plainly, keep what was given untouched.
+        return render(env, request, "withdrawn.html", status_code=410)
+
     @router.get("/r/{token}")
     async def respond_page(request: Request, token: str):  # noqa: ANN202
         async with engine.connect() as conn:
             row, draft = await find(request, token,
                                     lambda hashed: store.invitation_with_draft(conn, hashed))
             notes = await store_guidance.notes_of(conn, row.id)
+        if row.deleted_at is not None:
+            return withdrawn(request)
         closed_key = None
         try:
             domain.ensure_open(deadline=row.deadline, closed_at=row.closed_at,
@@ -119,6 +125,8 @@ def build_router(*, engine: AsyncEngine, messaging: Messaging, env: Environment,
         async with engine.begin() as conn:
             row = await find(request, token, lambda hashed: store.invitation_by_token_hash(
                 conn, hashed, for_update=True))
+            if row.deleted_at is not None:
+                return withdrawn(request)
             scan = content(row.content_version)
             draft, errors = domain.parse_form(form, scan)
             notes = await store_guidance.notes_of(conn, row.id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from faststream.nats import NatsRouter
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responses import handlers_guidance
-from services.responses import handlers_revocations
+from services.responses import handlers_guidance, handlers_lifecycle, handlers_revocations
 from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
@@ -27,7 +27,10 @@ async def on_questionnaire_closed(conn: AsyncConnection, event: QuestionnaireClo
     await conn.execute(
         questionnaires.update()
         .where(questionnaires.c.id == event.questionnaire_id,
-               questionnaires.c.organisation_id == event.organisation_id)
+               questionnaires.c.organisation_id == event.organisation_id,
+               # a reopen that happened after this close has the last word
+               sa.or_(questionnaires.c.reopened_at.is_(None),
+                      questionnaires.c.reopened_at < event.closed_at))
         .values(closed_at=event.closed_at)
     )
 
@@ -54,4 +57,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
               handler=on_invitation_sent)
     router.include_router(handlers_guidance.build_router(consumer))
     router.include_router(handlers_revocations.build_router(consumer))
+    router.include_router(handlers_lifecycle.build_router(consumer))
     return router

@@ -24,6 +24,8 @@ questionnaires = sa.Table(
     sa.Column("deadline", TS, nullable=False),
     sa.Column("closed_at", TS),
     sa.Column("deleted_at", TS),
+    sa.Column("reopened_at", TS),  # a close from before it is stale
+    sa.Column("restored_at", TS),  # a delete from before it is stale
 )
 
 invitations = sa.Table(

@@ -16,7 +16,7 @@ from services.scoring.rules import RespondentAnswers, score_scan
 from shared.content import ANSWER_SCORES, Answer, ScanContent
 from shared.events import AnswerGiven, ScanCompleted
 
-CompletionReason = Literal["all_submitted", "closed_by_admin"]
+CompletionReason = Literal["all_submitted", "closed_by_admin", "deadline_passed"]
 
 
 def response_percent(answers: Iterable[AnswerGiven]) -> float | None:
@@ -32,15 +32,21 @@ class QuestionnaireState:
     submitted: int
     closed: bool
     completed: bool
+    closed_reason: str | None = None  # closed_by_admin or deadline_passed
+    # Submitted when this round began (0 in the first): a reopened scan completes by itself
+    # once someone submits in the new round, not at once because all had submitted before.
+    round_start_submitted: int = 0
 
 
 def completion_reason(state: QuestionnaireState) -> CompletionReason | None:
-    """Complete once: when every invited respondent submitted, or when the admin closed it."""
+    """Complete once a round: when every invited respondent submitted, or when the scan was
+    closed, by the admin or by its deadline."""
     if state.completed or not state.known:
         return None
     if state.closed:
-        return "closed_by_admin"
-    if state.invitations_total > 0 and state.submitted >= state.invitations_total:
+        return "deadline_passed" if state.closed_reason == "deadline_passed" else "closed_by_admin"
+    if (state.invitations_total > 0 and state.submitted >= state.invitations_total
+            and state.submitted > state.round_start_submitted):
         return "all_submitted"
     return None
 
@@ -58,7 +64,7 @@ _ANSWERS = {answer.value: answer for answer in Answer}
 def scan_completed(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UUID,
                    organisation_name: str, title: str, content: ScanContent,
                    responses: Sequence[ScoredResponse], invitations_total: int,
-                   reason: CompletionReason, now: datetime) -> ScanCompleted:
+                   reason: CompletionReason, now: datetime, round: int = 1) -> ScanCompleted:
     known = content.statement_ids
     result = score_scan(content, [
         RespondentAnswers(
@@ -72,5 +78,5 @@ def scan_completed(*, organisation_id: uuid.UUID, questionnaire_id: uuid.UUID,
         organisation_id=organisation_id, questionnaire_id=questionnaire_id,
         organisation_name=organisation_name, title=title, completed_at=now, reason=reason,
         respondents_invited=invitations_total, respondents_submitted=len(responses),
-        result=result,
+        result=result, round=round,
     )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from faststream.nats import NatsRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scoring import domain, handlers_revocations, store
+from services.scoring import domain, handlers_lifecycle, handlers_revocations, store
 from shared.bus import Consumer, each_in_turn, subscribe_batch
 from shared.consumer import BatchHandler, Handler
 from shared.content import content
@@ -29,7 +29,8 @@ def build_router(consumer: Consumer) -> NatsRouter:
         state = domain.QuestionnaireState(
             known=q.content_version is not None, invitations_total=q.invitations_total,
             submitted=q.submitted, closed=q.closed_at is not None,
-            completed=q.completed_at is not None,
+            completed=q.completed_at is not None, closed_reason=q.closed_reason,
+            round_start_submitted=q.round_start_submitted,
         )
         reason = domain.completion_reason(state)
         if reason is None:
@@ -41,10 +42,11 @@ def build_router(consumer: Consumer) -> NatsRouter:
             content=content(q.content_version),
             responses=[domain.ScoredResponse(invitation_id=r.invitation_id, answers=r.answer_map)
                        for r in await store.answers_of(conn, q.id)],
-            invitations_total=q.invitations_total, reason=reason, now=now,
+            invitations_total=q.invitations_total, reason=reason, now=now, round=q.round,
         )
         await conn.execute(store.scan_results.insert().values(
-            questionnaire_id=q.id, organisation_id=q.organisation_id, reason=reason,
+            questionnaire_id=q.id, round=q.round, organisation_id=q.organisation_id,
+            reason=reason,
             result=event.result.model_dump(mode="json"), completed_at=now))
         await conn.execute(store.questionnaires.update()
                            .where(store.questionnaires.c.id == q.id).values(completed_at=now))
@@ -90,10 +92,13 @@ def build_router(consumer: Consumer) -> NatsRouter:
 
     async def on_questionnaire_closed(conn: AsyncConnection, event: QuestionnaireClosed,
                                       envelope: CloudEvent) -> None:
+        q = store.questionnaires.c
         await conn.execute(store.questionnaires.update()
-                           .where(store.questionnaires.c.id == event.questionnaire_id,
-                                  store.questionnaires.c.closed_at.is_(None))
-                           .values(closed_at=event.closed_at))
+                           .where(q.id == event.questionnaire_id, q.closed_at.is_(None),
+                                  # a reopen after this close has the last word
+                                  sa.or_(q.reopened_at.is_(None),
+                                         q.reopened_at < event.closed_at))
+                           .values(closed_at=event.closed_at, closed_reason=event.reason))
         await complete_if_due(conn, await _reload(conn, event.questionnaire_id))
 
     router = NatsRouter()
@@ -108,6 +113,7 @@ def build_router(consumer: Consumer) -> NatsRouter:
     subscribe_batch(router, consumer, purpose="track-closures", event=QuestionnaireClosed,
                     handler=locked_first(on_questionnaire_closed))
     router.include_router(handlers_revocations.build_router(consumer, complete_if_due))
+    router.include_router(handlers_lifecycle.build_router(consumer, locked_first=locked_first))
     return router
 
 

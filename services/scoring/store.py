@@ -32,7 +32,13 @@ questionnaires = sa.Table(
     # Kept with each insert into scored_responses, so completion needs no COUNT(*).
     sa.Column("submitted", sa.Integer, nullable=False, server_default="0"),
     sa.Column("closed_at", TS),
-    sa.Column("completed_at", TS),
+    sa.Column("completed_at", TS),  # of the current round
+    sa.Column("round", sa.Integer, nullable=False, server_default="1"),
+    # ``submitted`` when this round began: a reopened scan completes by itself only once
+    # someone submits in it, not at once because everyone had submitted before.
+    sa.Column("round_start_submitted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("closed_reason", sa.Text),  # closed_by_admin or deadline_passed
+    sa.Column("reopened_at", TS),  # a close from before the last reopen is stale
 )
 
 scored_responses = sa.Table(
@@ -51,6 +57,7 @@ scored_responses = sa.Table(
 scan_results = sa.Table(
     "scan_results", metadata,
     sa.Column("questionnaire_id", UUID, primary_key=True),
+    sa.Column("round", sa.Integer, primary_key=True, server_default="1"),
     sa.Column("organisation_id", UUID, nullable=False, index=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("result", pg.JSONB, nullable=False),
@@ -182,4 +189,5 @@ async def result_for(conn: AsyncConnection, organisation_id: uuid.UUID,
     return (await conn.execute(
         sa.select(scan_results).where(scan_results.c.questionnaire_id == questionnaire_id,
                                       scan_results.c.organisation_id == organisation_id)
+        .order_by(scan_results.c.round.desc()).limit(1)  # the latest round's
     )).first()

@@ -9,14 +9,14 @@ from shared.tokens import hash_token
 TODAY = date(2026, 11, 23)
 
 
-def test_a_valid_form_becomes_a_draft_closing_at_the_end_of_the_dutch_day():
+def test_a_valid_form_becomes_a_draft_closing_at_2359_dutch_time():
     draft, errors = domain.parse_questionnaire_form(
         title="  MVI-scan 2026 ", deadline="2026-12-01",
         respondents="Anna de Vries <Anna@Example.nl>\nbram@example.nl\n\nCor, cor@example.nl",
         today=TODAY)
     assert errors == {}
     assert draft.title == "MVI-scan 2026"
-    assert draft.deadline == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 24:00 in Amsterdam
+    assert draft.deadline == datetime(2026, 12, 1, 22, 59, tzinfo=UTC)  # 23:59 in Amsterdam
     assert [(r.name, r.email) for r in draft.respondents] == [
         ("Anna de Vries", "anna@example.nl"), ("bram", "bram@example.nl"),
         ("Cor", "cor@example.nl")]
