@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "inv0005l"
-down_revision = "inv0004"
+down_revision = "inv0005r"
 SCHEMA = "invitations"
 
 
