@@ -8,9 +8,11 @@ from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.invitations import api, api_login, handlers, store
+from services.invitations import api, api_login, api_mail, handlers, store
+from services.invitations.mail_worker import MailWorker
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
+from services.invitations.usecases_mail import MailUseCases
 from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
 from shared.mail import Mailer, MailIndex
@@ -29,12 +31,17 @@ def migrate(settings: Settings) -> None:
 
 def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
     index = MailIndex(Path(settings.mailbox_dir)) if settings.mailbox_dir else None
+    messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
+    mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                    index=index)
+    base_url = settings.base_url.rstrip("/")
+    worker = MailWorker(engine=engine, messaging=messaging, mailer=mailer, base_url=base_url,
+                        clock=utcnow)
     return Invitations(
-        engine=engine,
-        messaging=Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace),
-        mailer=Mailer(host=settings.smtp_host, port=settings.smtp_port,
-                      sender=settings.mail_from, index=index),
-        mail_templates=templates(HERE), base_url=settings.base_url.rstrip("/"),
+        engine=engine, messaging=messaging, mailer=mailer, mail_templates=templates(HERE),
+        base_url=base_url, mail=MailUseCases(engine=engine, messaging=messaging,
+                                             wake=worker.wake, base_url=base_url),
+        mail_worker=worker,
     )
 
 
@@ -57,11 +64,13 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     uc = _usecases(settings, engine)
     http = APIRouter()
     http.include_router(_login_router(settings, broker, engine))
-    http.include_router(api.build_router(uc, templates(HERE)))
+    pages = templates(HERE)  # one for all routers: the mail pages add the status helper
+    http.include_router(api.build_router(uc, pages))
+    http.include_router(api_mail.build_router(uc.mail, pages))
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=http,
+        http=http, on_start=uc.mail_worker.start, on_stop=uc.mail_worker.stop,
     )
 
 

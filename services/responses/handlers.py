@@ -6,6 +6,7 @@ from faststream.nats import NatsRouter
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.responses import handlers_links
 from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
@@ -37,6 +38,8 @@ async def on_invitation_sent(conn: AsyncConnection, event: InvitationSent,
         organisation_id=event.organisation_id, token_hash=event.token_hash,
         respondent_name=event.respondent_name,
     ).on_conflict_do_nothing())
+    if event.replaces_earlier_links:
+        await handlers_links.replace_earlier_links(conn, event)
     await conn.execute(pg.insert(links).values(
         token_hash=event.token_hash, invitation_id=event.invitation_id,
     ).on_conflict_do_nothing())
@@ -50,4 +53,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
               handler=on_questionnaire_closed)
     subscribe(router, consumer, purpose="copy-invitations", event=InvitationSent,
               handler=on_invitation_sent)
+    router.include_router(handlers_links.build_router(consumer))
     return router
