@@ -92,9 +92,10 @@ class MailWorker:
                                          organisation_id=r.organisation_id))
         outcomes = await self.mailer.send_each(outgoing)
         results = dict(zip((r.id for r in live), outcomes, strict=True))
+        totals: dict[uuid.UUID, int] = {}  # the same for every mail of a scan in this batch
         async with self.engine.begin() as conn:
             for r in rows:
-                await self._record(conn, r, results.get(r.id), tokens.get(r.id))
+                await self._record(conn, r, results.get(r.id), tokens.get(r.id), totals)
         counts: dict[str, int] = {}
         for outcome in outcomes:
             counts[outcome.state] = counts.get(outcome.state, 0) + 1
@@ -102,7 +103,8 @@ class MailWorker:
                  ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "revoked")
         return len(rows)
 
-    async def _record(self, conn, row, outcome: Outcome | None, token: str | None) -> None:  # noqa: ANN001
+    async def _record(self, conn, row, outcome: Outcome | None, token: str | None,  # noqa: ANN001
+                      totals: dict[uuid.UUID, int]) -> None:
         now = self.clock()
         mail = mails.update().where(mails.c.id == row.id)
         invitation = invitations.update().where(invitations.c.id == row.invitation_id)
@@ -111,7 +113,7 @@ class MailWorker:
             return
         if outcome.state == "sent":
             assert token is not None
-            await self._sent(conn, row, token_hash=hash_token(token), now=now)
+            await self._sent(conn, row, token_hash=hash_token(token), now=now, totals=totals)
             return
         if outcome.state == "unavailable":
             await conn.execute(mail.values(state="queued", last_error=outcome.reason,
@@ -128,7 +130,8 @@ class MailWorker:
                                        last_error=outcome.reason))
         await conn.execute(invitation.values(mail_state="failed", mail_error=outcome.reason))
 
-    async def _sent(self, conn, row, *, token_hash: str, now: datetime) -> None:  # noqa: ANN001
+    async def _sent(self, conn, row, *, token_hash: str, now: datetime,  # noqa: ANN001
+                    totals: dict[uuid.UUID, int]) -> None:
         await conn.execute(mails.update().where(mails.c.id == row.id).values(
             state="sent", sent_at=now, attempts=row.attempts + 1, last_error=None))
         values = {"token_hash": token_hash, "mail_state": "sent", "mail_error": None}
@@ -137,12 +140,14 @@ class MailWorker:
         await conn.execute(invitations.update().where(invitations.c.id == row.invitation_id)
                            .values(**values))
         if row.kind == "invitation":
+            if row.questionnaire_id not in totals:
+                totals[row.questionnaire_id] = await store_mail.invitations_total(
+                    conn, row.questionnaire_id)
             event = InvitationSent(
                 organisation_id=row.organisation_id, questionnaire_id=row.questionnaire_id,
                 invitation_id=row.invitation_id, respondent_id=row.respondent_id,
                 respondent_name=row.name, token_hash=token_hash, sent_at=now,
-                invitations_total=max(1, await store_mail.invitations_total(
-                    conn, row.questionnaire_id)))
+                invitations_total=max(1, totals[row.questionnaire_id]))
         else:
             event = ReminderSent(
                 organisation_id=row.organisation_id, questionnaire_id=row.questionnaire_id,

@@ -51,23 +51,37 @@ def _queue_rows(rows, *, organisation_id, questionnaire_id, kind, now, admin_id)
             for invitation_id, started in rows]
 
 
+_NEW_INVITATIONS = sa.text("""
+    INSERT INTO invitations.invitations
+        (id, questionnaire_id, respondent_id, organisation_id, created_at, mail_state)
+    SELECT gen_random_uuid(), :questionnaire_id, r, :organisation_id, :now, 'queued'
+    FROM unnest(CAST(:respondent_ids AS uuid[])) AS r
+    ON CONFLICT (questionnaire_id, respondent_id) DO NOTHING
+    RETURNING id
+""")
+_NEW_MAILS = sa.text("""
+    INSERT INTO invitations.mails (id, organisation_id, questionnaire_id, invitation_id, kind,
+                                   state, attempts, next_attempt_at, created_at, admin_id)
+    SELECT gen_random_uuid(), :organisation_id, :questionnaire_id, i, 'invitation', 'queued', 0,
+           :now, :now, :admin_id
+    FROM unnest(CAST(:invitation_ids AS uuid[])) AS i
+""")
+
+
 async def queue_invitations(conn: AsyncConnection, *, organisation_id: uuid.UUID,
                             questionnaire_id: uuid.UUID, respondent_ids: list[uuid.UUID],
                             admin_id: uuid.UUID, now: datetime) -> int:
     """An invitation row (no link yet) and a mail for each respondent not invited before."""
     if not respondent_ids:
         return 0
-    created = (await conn.execute(
-        pg.insert(invitations).values([
-            {"id": uuid.uuid4(), "questionnaire_id": questionnaire_id, "respondent_id": rid,
-             "organisation_id": organisation_id, "created_at": now, "mail_state": "queued"}
-            for rid in respondent_ids])
-        .on_conflict_do_nothing(index_elements=["questionnaire_id", "respondent_id"])
-        .returning(invitations.c.id))).scalars().all()
+    # Two statements over arrays, whatever the count: 2,000 people must not slow the request.
+    created = (await conn.execute(_NEW_INVITATIONS, {
+        "questionnaire_id": questionnaire_id, "organisation_id": organisation_id,
+        "respondent_ids": list(respondent_ids), "now": now})).scalars().all()
     if created:
-        await conn.execute(mails.insert(), _queue_rows(
-            [(i, None) for i in created], organisation_id=organisation_id,
-            questionnaire_id=questionnaire_id, kind="invitation", now=now, admin_id=admin_id))
+        await conn.execute(_NEW_MAILS, {
+            "questionnaire_id": questionnaire_id, "organisation_id": organisation_id,
+            "invitation_ids": list(created), "now": now, "admin_id": admin_id})
     return len(created)
 
 
