@@ -113,7 +113,7 @@ def build_router(mail: MailUseCases, env: Environment) -> APIRouter:
     async def remind(questionnaire_id: uuid.UUID, admin: CheckedAdmin,
                      group: Annotated[str, Form()] = ""):  # noqa: ANN202
         if group not in domain_mail.REMINDER_GROUPS:
-            raise HTTPException(422, "msg.invalid_choice")
+            raise HTTPException(422)  # only a changed form sends another group
         with http_errors():
             count = await mail.remind(admin, questionnaire_id, group=group, now=utcnow())
         return _back(questionnaire_id, "mail.notice.reminders_queued" if count

@@ -37,12 +37,9 @@ def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
     base_url = settings.base_url.rstrip("/")
     worker = MailWorker(engine=engine, messaging=messaging, mailer=mailer, base_url=base_url,
                         clock=utcnow)
-    return Invitations(
-        engine=engine, messaging=messaging, mailer=mailer, mail_templates=templates(HERE),
-        base_url=base_url, mail=MailUseCases(engine=engine, messaging=messaging,
-                                             wake=worker.wake, base_url=base_url),
-        mail_worker=worker,
-    )
+    mail = MailUseCases(engine=engine, messaging=messaging, wake=worker.wake, base_url=base_url)
+    return Invitations(engine=engine, messaging=messaging, base_url=base_url, mail=mail,
+                       mail_worker=worker)
 
 
 def _login_router(settings: Settings, broker: NatsBroker, engine: AsyncEngine) -> APIRouter:

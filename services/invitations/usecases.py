@@ -9,14 +9,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.invitations import domain, store
 from services.invitations.passwords import hash_password
 from shared.content import CURRENT_VERSION
 from shared.db import Messaging
-from shared.mail import Mailer
 from shared.web import AdminSession
 
 if TYPE_CHECKING:
@@ -34,8 +32,6 @@ class Invitations:
 
     engine: AsyncEngine
     messaging: Messaging
-    mailer: Mailer
-    mail_templates: Environment
     base_url: str
     mail: MailUseCases
     mail_worker: MailWorker

@@ -28,7 +28,7 @@ async def test_the_edit_page_is_prefilled_with_the_products_text_and_documents_p
     assert "Herinnering: {titel} — {organisatie}" in page.text
     assert "{link}" in page.text and "de persoonlijke link van de respondent" in page.text
     english = await client.get(f"/admin/questionnaires/{q['id']}/mail/invitation/en?lang=en")
-    assert "Dear {name}," in english.text
+    assert "Dear {naam}," in english.text
     assert (await client.get(f"/admin/questionnaires/{q['id']}/mail/other/nl")).status_code \
         == 404
 
