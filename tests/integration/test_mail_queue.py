@@ -194,3 +194,19 @@ async def test_another_organisations_scan_or_person_is_not_found_on_every_mail_r
     q2 = await create_questionnaire(ours, respondents=1, title="Andere scan")
     other = await ours.get(f"/admin/questionnaires/{q2['id']}/respondents/{rid}/new-link")
     assert other.status_code == 404
+
+
+async def test_mails_a_crashed_worker_held_are_sent_once_its_lease_has_ended(stack):
+    client = stack.client
+    await login(client, **ADMIN)
+    q = await create_questionnaire(client, respondents=2)
+    stack.sink.stop()
+    await send_invitations(client, q["id"])
+    # As a worker leaves them when it dies after claiming: "sending", its lease running out.
+    await rows(stack, "UPDATE invitations.mails SET state = 'sending', "
+                      "next_attempt_at = now() + interval '2 seconds' WHERE questionnaire_id = :q",
+               q=q["id"])
+    stack.sink.start()
+    await invitation_links(stack.sink, expected=2, timeout=30)
+    assert await rows(stack, "SELECT 1 FROM invitations.mails WHERE questionnaire_id = :q "
+                             "AND state = 'sent' HAVING count(*) = 2", q=q["id"])

@@ -79,3 +79,25 @@ def test_reminder_settings_are_whole_numbers_in_range_and_automatic_is_optional(
     assert errors == {} and settings.auto_days_before is None
     _, errors = parse_reminder_settings(gap_days="-1", maximum="x", auto_days_before="0")
     assert set(errors) == {"gap_days", "maximum", "auto_days_before"}
+
+
+def test_each_respondents_status_shows_the_furthest_step():
+    from types import SimpleNamespace
+
+    from services.invitations.domain_mail import respondent_status
+
+    base = dict(invitation_id=1, revoked_at=None, submitted_at=None, mail_state="sent",
+                mail_error=None, started_at=None, sent_at=1, reminders=0,
+                last_reminded_at=None)
+
+    def status(**changes):  # noqa: ANN003, ANN202
+        row = SimpleNamespace(**{**base, **changes})
+        return respondent_status(row, local_time=lambda m: f"d{m}")
+
+    assert status(invitation_id=None).key == "not_invited"
+    assert status(sent_at=None, mail_state="queued").key == "queued"
+    assert status() == status().__class__("invited", {"date": "d1"})
+    assert status(reminders=2, last_reminded_at=5).values == {"count": "2", "date": "d5"}
+    assert status(reminders=2, started_at=7).key == "started"
+    assert status(mail_state="failed", mail_error="550 no").values == {"reason": "550 no"}
+    assert status(started_at=7, submitted_at=9).key == "submitted"
