@@ -42,10 +42,8 @@ def build_router(mail: MailUseCases, env: Environment) -> APIRouter:
         _kind_and_language(kind, language)
         with http_errors():
             q, text = await mail.mail_text(admin, questionnaire_id, kind, language)
-            people, _ = await mail.people(admin, questionnaire_id)
         return render(env, request, "mail_text.html", q=q, kind=kind, language=language,
-                      form={"subject": text.subject, "body": text.body}, errors={},
-                      people=people)
+                      form={"subject": text.subject, "body": text.body}, errors={})
 
     @router.post(base + "/mail/{kind}/{language}")
     async def save_mail_text(request: Request, questionnaire_id: uuid.UUID, kind: str,
@@ -56,11 +54,10 @@ def build_router(mail: MailUseCases, env: Environment) -> APIRouter:
         text, errors = domain_mail.parse_mail_text(subject=subject, body=body)
         with http_errors():
             if text is None:
-                q, _ = await mail.mail_text(admin, questionnaire_id, kind, language)
-                people, _ = await mail.people(admin, questionnaire_id)
+                q = await mail.questionnaire(admin, questionnaire_id)
                 return render(env, request, "mail_text.html", status_code=422, q=q, kind=kind,
                               language=language, form={"subject": subject, "body": body},
-                              errors=errors, people=people)
+                              errors=errors)
             await mail.save_mail_text(admin, questionnaire_id, kind=kind, language=language,
                                       text=text, now=utcnow())
         return _back(questionnaire_id, "mail.notice.text_saved")
