@@ -9,6 +9,7 @@ import json
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -29,6 +30,21 @@ class OutgoingMail:
     subject: str
     text: str
     organisation_id: uuid.UUID  # for the local mailbox only; never written into the mail
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one mail: ``sent``; ``refused`` for good (5xx); ``deferred`` (4xx, try
+    again later); ``unavailable`` (the server could not be reached: not the mail's fault)."""
+
+    state: str
+    reason: str = ""
+
+
+def _refusal(code: int, text: bytes | str) -> Outcome:
+    reason = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    state = "deferred" if 400 <= code < 500 else "refused"
+    return Outcome(state, f"{code} {reason}"[:500])
 
 
 class MailIndex:
@@ -62,18 +78,55 @@ class Mailer:
         self.index = index
         self.domain = sender.rpartition("@")[2].strip(" >") or "iso20400.invalid"
 
+    def _message(self, mail: OutgoingMail) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = mail.to
+        msg["Subject"] = mail.subject
+        msg["Message-ID"] = make_msgid(domain=self.domain)
+        msg.set_content(mail.text)
+        return msg
+
     def _send_all(self, mails: list[OutgoingMail]) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
             for mail in mails:
-                msg = EmailMessage()
-                msg["From"] = self.sender
-                msg["To"] = mail.to
-                msg["Subject"] = mail.subject
-                msg["Message-ID"] = make_msgid(domain=self.domain)
-                msg.set_content(mail.text)
+                msg = self._message(mail)
                 if self.index is not None:
                     self.index.record(msg["Message-ID"], mail.organisation_id)
                 smtp.send_message(msg)
+
+    def _send_each(self, mails: list[OutgoingMail]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+                for mail in mails:
+                    outcomes.append(self._one(smtp, mail))
+        except (OSError, smtplib.SMTPException) as exc:
+            # The server is down or went away: what was not answered yet is not the mails'
+            # fault, so none of them spends an attempt.
+            reason = f"{type(exc).__name__}: {exc}"[:500]
+            outcomes += [Outcome("unavailable", reason)] * (len(mails) - len(outcomes))
+        return outcomes
+
+    def _one(self, smtp: smtplib.SMTP, mail: OutgoingMail) -> Outcome:
+        msg = self._message(mail)
+        if self.index is not None:
+            self.index.record(msg["Message-ID"], mail.organisation_id)
+        try:
+            smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return _refusal(code, text)
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            return _refusal(exc.smtp_code, exc.smtp_error)
+        return Outcome("sent")
+
+    async def send_each(self, mails: list[OutgoingMail]) -> list[Outcome]:
+        """Send over one connection; one outcome per mail, in order. Never raises for a
+        refusal or an unreachable server: the caller records each mail's fate."""
+        if not mails:
+            return []
+        return await asyncio.to_thread(self._send_each, mails)
 
     async def send(self, mails: list[OutgoingMail]) -> None:
         if mails:
@@ -87,14 +140,24 @@ class MailSink:
         self.folder = folder
         self.port = port
         self._controller = None
+        # For tests: an address -> (code, text) rule; a code refuses that recipient.
+        self.refuse: Callable[[str], tuple[int, str] | None] = lambda address: None
 
     def start(self) -> "MailSink":
         from aiosmtpd.controller import Controller
 
         self.folder.mkdir(parents=True, exist_ok=True)
         folder = self.folder
+        sink = self
 
         class Keep:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN202, N802
+                refused = sink.refuse(address)
+                if refused is not None:
+                    return f"{refused[0]} {refused[1]}"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN202, N802
                 name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
                 (folder / name).write_bytes(envelope.original_content or envelope.content)
@@ -107,6 +170,7 @@ class MailSink:
     def stop(self) -> None:
         if self._controller is not None:
             self._controller.stop()
+            self._controller = None
 
     def messages(self, organisation_id: uuid.UUID | None = None) -> list[dict]:
         """Newest first; only the organisation's own when one is given."""

@@ -138,10 +138,14 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
                       stuck=await uc.is_stuck(admin, questionnaire_id))
 
     @router.post("/admin/questionnaires/{questionnaire_id}/send", tags=["pages"])
-    async def send(request: Request, questionnaire_id: uuid.UUID, admin: CheckedAdmin):  # noqa: ANN202
+    async def send(request: Request, questionnaire_id: uuid.UUID, admin: CheckedAdmin,
+                   selection: Annotated[str, Form()] = "not_invited",
+                   respondent: Annotated[list[uuid.UUID] | None, Form()] = None):  # noqa: ANN202
+        chosen = set(respondent or ()) if selection == "chosen" else None
         with http_errors():
-            count = await uc.send_invitations(admin, questionnaire_id, now=utcnow())
-        notice = "sent" if count else "nothing_to_send"
+            count = await uc.send_invitations(admin, questionnaire_id, now=utcnow(),
+                                              chosen=chosen)
+        notice = f"sent&count={count}" if count else "nothing_to_send"
         return RedirectResponse(f"/admin/questionnaires/{questionnaire_id}?notice={notice}",
                                 status_code=303)
 

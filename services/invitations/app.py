@@ -13,15 +13,18 @@ from services.invitations import (
     api_guidance,
     api_lifecycle,
     api_login,
+    api_mail,
     api_participants,
     api_respondent_import,
     api_respondents,
     handlers,
     store,
 )
+from services.invitations.mail_worker import MailWorker
 from services.invitations.passwords import PasswordChecker
 from services.invitations.usecases import Invitations
 from services.invitations.usecases_lifecycle import Lifecycle, Sweeper
+from services.invitations.usecases_mail import MailUseCases
 from shared.csrf import LoginToken
 from shared.db import Messaging, make_engine, run_migrations
 from shared.mail import Mailer, MailIndex
@@ -40,13 +43,15 @@ def migrate(settings: Settings) -> None:
 
 def _usecases(settings: Settings, engine: AsyncEngine) -> Invitations:
     index = MailIndex(Path(settings.mailbox_dir)) if settings.mailbox_dir else None
-    return Invitations(
-        engine=engine,
-        messaging=Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace),
-        mailer=Mailer(host=settings.smtp_host, port=settings.smtp_port,
-                      sender=settings.mail_from, index=index),
-        mail_templates=templates(HERE), base_url=settings.base_url.rstrip("/"),
-    )
+    messaging = Messaging(store.metadata, service=NAME, namespace=settings.bus_namespace)
+    mailer = Mailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                    index=index)
+    base_url = settings.base_url.rstrip("/")
+    worker = MailWorker(engine=engine, messaging=messaging, mailer=mailer, base_url=base_url,
+                        clock=utcnow)
+    mail = MailUseCases(engine=engine, messaging=messaging, wake=worker.wake, base_url=base_url)
+    return Invitations(engine=engine, messaging=messaging, base_url=base_url, mail=mail,
+                       mail_worker=worker)
 
 
 def _login_router(settings: Settings, broker: NatsBroker, engine: AsyncEngine) -> APIRouter:
@@ -68,20 +73,27 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     uc = _usecases(settings, engine)
     http = APIRouter()
     http.include_router(_login_router(settings, broker, engine))
-    http.include_router(api.build_router(uc, templates(HERE)))
-    http.include_router(api_guidance.build_router(uc, templates(HERE)))
+    pages = templates(HERE)  # one for all routers: the mail pages add the status helper
+    http.include_router(api.build_router(uc, pages))
+    http.include_router(api_mail.build_router(uc.mail, pages))
+    http.include_router(api_guidance.build_router(uc, pages))
     # Before the list's routes: /admin/respondents/import is not a respondent's id.
-    http.include_router(api_respondent_import.build_router(engine, templates(HERE)))
-    http.include_router(api_respondents.build_router(engine, templates(HERE)))
-    http.include_router(api_participants.build_router(uc, templates(HERE)))
+    http.include_router(api_respondent_import.build_router(engine, pages))
+    http.include_router(api_respondents.build_router(engine, pages))
+    http.include_router(api_participants.build_router(uc, pages))
     lifecycle = Lifecycle(engine=engine, messaging=uc.messaging)
-    http.include_router(api_lifecycle.build_router(uc, lifecycle, templates(HERE)))
+    http.include_router(api_lifecycle.build_router(uc, lifecycle, pages))
     # Started once migrations have run (on_ready), so a first sweep finds the tables.
     sweeper = Sweeper(lifecycle, interval=settings.sweep_interval, clock=utcnow)
+
+    async def stop() -> None:
+        await sweeper.stop()
+        await uc.mail_worker.stop()
+
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=http, on_ready=sweeper.start, on_stop=sweeper.stop,
+        http=http, on_start=uc.mail_worker.start, on_ready=sweeper.start, on_stop=stop,
     )
 
 

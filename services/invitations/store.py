@@ -122,6 +122,7 @@ mails = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("sent_at", TS),
+    sa.Column("admin_id", UUID),  # who queued it, for the admin's name in the mail (0005)
 )
 
 # The admin's own subject and body per mail kind and language; the product's text otherwise.
@@ -194,7 +195,11 @@ async def questionnaire(conn: AsyncConnection, organisation_id: uuid.UUID,
 async def participants_of(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN201
     return (await conn.execute(
         sa.select(respondents.c.id, respondents.c.name, respondents.c.email,
-                  invitations.c.sent_at, invitations.c.submitted_at)
+                  invitations.c.sent_at, invitations.c.submitted_at,
+                  # each one's status (services/invitations/domain_mail.respondent_status)
+                  invitations.c.id.label("invitation_id"), invitations.c.started_at,
+                  invitations.c.mail_state, invitations.c.mail_error, invitations.c.reminders,
+                  invitations.c.last_reminded_at, invitations.c.revoked_at)
         .select_from(participants.join(respondents, respondents.c.id == participants.c.respondent_id)
                      .outerjoin(invitations, sa.and_(
                          invitations.c.questionnaire_id == participants.c.questionnaire_id,

@@ -6,17 +6,20 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.invitations import domain, store, store_respondents
 from services.invitations.passwords import hash_password
 from shared.content import CURRENT_VERSION
 from shared.db import Messaging
-from shared.mail import Mailer, OutgoingMail
-from shared.web import AdminSession, last_day
+from shared.web import AdminSession
+
+if TYPE_CHECKING:
+    from services.invitations.mail_worker import MailWorker
+    from services.invitations.usecases_mail import MailUseCases
 
 
 class NotFound(Exception):
@@ -29,9 +32,9 @@ class Invitations:
 
     engine: AsyncEngine
     messaging: Messaging
-    mailer: Mailer
-    mail_templates: Environment
     base_url: str
+    mail: MailUseCases
+    mail_worker: MailWorker
 
     async def create_questionnaire(self, admin: AdminSession, draft: domain.QuestionnaireDraft,
                                    *, now: datetime) -> uuid.UUID:
@@ -57,55 +60,10 @@ class Invitations:
         return questionnaire_id
 
     async def send_invitations(self, admin: AdminSession, questionnaire_id: uuid.UUID, *,
-                               now: datetime) -> int:
-        """Mail every participant without an invitation; returns how many were sent.
-
-        The mails go out inside the transaction: if the SMTP server refuses, nothing is
-        recorded and the admin can simply try again.
-        """
-        async with self.engine.begin() as conn:
-            q = await store.questionnaire(conn, admin.organisation_id, questionnaire_id,
-                                          for_update=True)
-            if q is None:
-                raise NotFound()
-            rows = await store.participants_of(conn, questionnaire_id)
-            pending = [(r.id, r.name, r.email) for r in rows if r.sent_at is None]
-            already = sum(1 for r in rows if r.sent_at is not None)
-            if not pending:
-                return 0
-            planned = domain.plan_invitations(
-                organisation_id=admin.organisation_id, questionnaire_id=questionnaire_id,
-                status=q.status, deadline=q.deadline, pending=pending,
-                already_invited=already, now=now,
-            )
-            org = await store.organisation(conn, admin.organisation_id)
-            for p in planned:
-                await conn.execute(store.invitations.insert().values(
-                    id=p.invitation_id, questionnaire_id=questionnaire_id,
-                    respondent_id=p.respondent_id, organisation_id=admin.organisation_id,
-                    token_hash=p.event.token_hash, created_at=now, sent_at=now,
-                ))
-                await self.messaging.emit(conn, p.event, now=now)
-            await self.mailer.send([
-                self._invitation_mail(p, title=q.title, organisation=org.name,
-                                      deadline=q.deadline, organisation_id=admin.organisation_id)
-                for p in planned
-            ])
-        return len(planned)
-
-    def _invitation_mail(self, planned: domain.PlannedInvitation, *, title: str,
-                         organisation: str, deadline: datetime,
-                         organisation_id: uuid.UUID) -> OutgoingMail:
-        template = self.mail_templates.get_template("invitation_mail.txt")
-        text = template.render(
-            name=planned.respondent_name, title=title, organisation=organisation,
-            link=f"{self.base_url}/r/{planned.token}", deadline=last_day(deadline),
-        )
-        # One line whatever was stored before titles were checked: a line separator in a
-        # Subject makes the mail library refuse the message and fails the whole batch.
-        subject = " ".join(f"{title} — {organisation}".split())
-        return OutgoingMail(to=planned.email, subject=subject,
-                            text=text, organisation_id=organisation_id)
+                               now: datetime, chosen: set[uuid.UUID] | None = None) -> int:
+        """Queue an invitation for every participant without one (or only ``chosen``); returns
+        how many. The mail worker sends them, so a request for 2,000 returns at once."""
+        return await self.mail.queue_invitations(admin, questionnaire_id, chosen=chosen, now=now)
 
     async def close_questionnaire(self, admin: AdminSession, questionnaire_id: uuid.UUID, *,
                                   now: datetime) -> None:

@@ -7,7 +7,12 @@ from faststream.nats import NatsRouter
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responses import handlers_guidance, handlers_lifecycle, handlers_revocations
+from services.responses import (
+    handlers_guidance,
+    handlers_lifecycle,
+    handlers_links,
+    handlers_revocations,
+)
 from services.responses.store import invitations, links, questionnaires
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationSent, QuestionnaireClosed, QuestionnaireCreated
@@ -42,6 +47,8 @@ async def on_invitation_sent(conn: AsyncConnection, event: InvitationSent,
         organisation_id=event.organisation_id, token_hash=event.token_hash,
         respondent_name=event.respondent_name,
     ).on_conflict_do_nothing())
+    if event.replaces_earlier_links:
+        await handlers_links.replace_earlier_links(conn, event)
     await conn.execute(pg.insert(links).values(
         token_hash=event.token_hash, invitation_id=event.invitation_id,
     ).on_conflict_do_nothing())
@@ -58,4 +65,5 @@ def build_router(consumer: Consumer) -> NatsRouter:
     router.include_router(handlers_guidance.build_router(consumer))
     router.include_router(handlers_revocations.build_router(consumer))
     router.include_router(handlers_lifecycle.build_router(consumer))
+    router.include_router(handlers_links.build_router(consumer))
     return router

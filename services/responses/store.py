@@ -78,8 +78,9 @@ _INVITATION = (
               invitations.c.revoked_at, questionnaires, responses.c.id.label("response_id"),
               responses.c.submitted_at)
     .join(questionnaires, questionnaires.c.id == invitations.c.questionnaire_id)
+    .join(links, links.c.invitation_id == invitations.c.id)  # every link that still works
     .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
-    .where(invitations.c.token_hash == sa.bindparam("token_hash"))
+    .where(links.c.token_hash == sa.bindparam("token_hash"))
 )
 _INVITATION_FOR_UPDATE = _INVITATION.with_for_update(of=invitations)
 _INVITATION_WITH_DRAFT = (
