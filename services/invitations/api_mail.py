@@ -109,9 +109,10 @@ def build_router(mail: MailUseCases, env: Environment) -> APIRouter:
     @router.post(base + "/remind")
     async def remind(questionnaire_id: uuid.UUID, admin: CheckedAdmin,
                      group: Annotated[str, Form()] = ""):  # noqa: ANN202
-        if group not in domain_mail.REMINDER_GROUPS:
-            raise HTTPException(422)  # only a changed form sends another group
         with http_errors():
+            await mail.questionnaire(admin, questionnaire_id)  # another organisation's: 404
+            if group not in domain_mail.REMINDER_GROUPS:
+                raise HTTPException(422)  # only a changed form sends another group
             count = await mail.remind(admin, questionnaire_id, group=group, now=utcnow())
         return _back(questionnaire_id, "mail.notice.reminders_queued" if count
                      else "mail.notice.nobody_to_remind", count)

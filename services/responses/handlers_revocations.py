@@ -1,26 +1,26 @@
-"""A respondent taken off a scan: their personal links stop working; their draft is kept."""
+"""A respondent taken off a scan: their personal links stop working; their draft is kept.
+
+The links stay known, so that opening one says the invitation was withdrawn (410) rather than
+that the link does not exist; every lookup checks the invitation's ``revoked_at``."""
 
 from __future__ import annotations
 
 from faststream.nats import NatsRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.responses.store import invitations, links
+from services.responses.store import invitations
 from shared.bus import Consumer, subscribe
 from shared.events import CloudEvent, InvitationRevoked
 
 
 async def on_invitation_revoked(conn: AsyncConnection, event: InvitationRevoked,
                                 envelope: CloudEvent) -> None:
-    revoked = await conn.execute(
+    await conn.execute(
         invitations.update()
         .where(invitations.c.id == event.invitation_id,
                invitations.c.organisation_id == event.organisation_id,
                invitations.c.questionnaire_id == event.questionnaire_id)
-        .values(revoked_at=event.revoked_at)
-        .returning(invitations.c.id))
-    if revoked.first() is not None:  # never another organisation's invitation
-        await conn.execute(links.delete().where(links.c.invitation_id == event.invitation_id))
+        .values(revoked_at=event.revoked_at))  # never another organisation's invitation
 
 
 def build_router(consumer: Consumer) -> NatsRouter:

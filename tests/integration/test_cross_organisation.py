@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -33,6 +34,10 @@ NOT_DATA = {"outbox", "inbox", "alembic_version"}
 # from the id and not from the body: add one here for such a route.
 BODIES: dict[tuple[str, str], dict] = {
     ("PUT", "/admin/api/respondents/{respondent_id}"): {"name": "Sneaky", "email": "x@a.example"},
+    ("POST", "/admin/api/questionnaires/{questionnaire_id}/participants"):
+        {"respondent_ids": ["6f1c1d5e-4c1b-4a57-9b1e-2f7f4c3e9a10"]},
+    ("POST", "/admin/api/questionnaires/{questionnaire_id}/edit"):
+        {"title": "Overgenomen", "deadline": (date.today() + timedelta(days=9)).isoformat()},
 }
 
 
@@ -61,7 +66,9 @@ def ids_of_organisation_b(settings, questionnaire_id: str, document_id: str) -> 
             "respondent_id": str(respondent_id), "invitation_id": str(invitation_id),
             # Statements belong to the content, not to an organisation: a route that takes one
             # takes it beside B's questionnaire.
-            "statement_id": content().statements[0].id}
+            "statement_id": content().statements[0].id,
+            # Not ids: values any organisation may name, beside B's questionnaire.
+            "kind": "invitation", "language": "nl"}
 
 
 async def organisation_b_with_a_completed_scan(stack) -> tuple[dict, str]:  # noqa: ANN001

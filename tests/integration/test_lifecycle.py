@@ -52,7 +52,7 @@ async def test_a_scan_is_created_with_a_deadline_time_and_mail_language_shown_as
     assert f"{day:%d-%m-%Y} 17:00 (Amsterdamse tijd)" in page.text
     assert "Concept" in page.text  # nobody invited yet: a draft
     dashboard = await client.get("/admin")
-    assert re.search(r'MVI-scan met tijd</a></td>\s*<td>[^<]*</td>\s*<td class="state">Concept',
+    assert re.search(r'MVI-scan met tijd</a></td>\s*<td[^>]*>[^<]*</td>\s*<td class="state"[^>]*>Concept',
                      dashboard.text)
 
 
