@@ -53,7 +53,10 @@ class QuestionnairePublic(BaseModel):
     submitted: int
     overall_percent: float | None
     overall_level: int | None
-    reports: dict[str, str] = Field(description="Results report download URL per language")
+    round: int = Field(description="The result round the figures belong to: 1, and one more "
+                       "for each completion after a reopen")
+    reports: dict[str, str] = Field(description="Results report download URL per language (of "
+                                    "the latest round whose reports are ready)")
     stuck: bool = Field(default=False, description="Completing the scan is stuck on an event a "
                         "service could not handle; the operator has been told")
 
@@ -190,7 +193,7 @@ def build_router(uc: Invitations, env: Environment) -> APIRouter:
         return QuestionnairePublic(
             id=q.id, title=q.title, status=q.status, deadline=q.deadline.isoformat(),
             invited=progress.invited, started=progress.started, submitted=progress.submitted,
-            overall_level=q.overall_level,
+            overall_level=q.overall_level, round=q.round,
             overall_percent=q.overall_percent,
             reports={lang: f"/documents/{doc}" for lang, doc in reports.items()},
             stuck=await uc.is_stuck(admin, questionnaire_id),
