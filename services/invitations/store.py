@@ -195,7 +195,7 @@ async def questionnaire(conn: AsyncConnection, organisation_id: uuid.UUID,
 async def participants_of(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN201
     return (await conn.execute(
         sa.select(respondents.c.id, respondents.c.name, respondents.c.email,
-                  invitations.c.sent_at, invitations.c.submitted_at,
+                  respondents.c.language, invitations.c.sent_at, invitations.c.submitted_at,
                   # each one's status (services/invitations/domain_mail.respondent_status)
                   invitations.c.id.label("invitation_id"), invitations.c.started_at,
                   invitations.c.mail_state, invitations.c.mail_error, invitations.c.reminders,

@@ -16,7 +16,7 @@ from services.invitations.store import (
     mail_texts,
     mails,
     organisations,
-    participants,
+    participants_of,
     questionnaires,
     respondents,
 )
@@ -24,19 +24,7 @@ from services.invitations.store import (
 
 async def people(conn: AsyncConnection, questionnaire_id: uuid.UUID):  # noqa: ANN201
     """Each participant with their invitation's state, for the status column."""
-    return (await conn.execute(
-        sa.select(respondents.c.id, respondents.c.name, respondents.c.email,
-                  respondents.c.language, invitations.c.id.label("invitation_id"),
-                  invitations.c.sent_at, invitations.c.submitted_at, invitations.c.started_at,
-                  invitations.c.mail_state, invitations.c.mail_error, invitations.c.reminders,
-                  invitations.c.last_reminded_at, invitations.c.revoked_at)
-        .select_from(participants.join(respondents, respondents.c.id == participants.c.respondent_id)
-                     .outerjoin(invitations, sa.and_(
-                         invitations.c.questionnaire_id == participants.c.questionnaire_id,
-                         invitations.c.respondent_id == participants.c.respondent_id)))
-        .where(participants.c.questionnaire_id == questionnaire_id)
-        .order_by(respondents.c.name)
-    )).all()
+    return await participants_of(conn, questionnaire_id)
 
 
 async def person(conn: AsyncConnection, questionnaire_id: uuid.UUID, respondent_id: uuid.UUID):  # noqa: ANN201
