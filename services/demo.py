@@ -153,10 +153,19 @@ def _answer(respondent: httpx.Client, link: str, number: int) -> None:
     form = {f"answer-{sid}": PATTERNS[(number + i) % len(PATTERNS)]
             for i, sid in enumerate(dict.fromkeys(ids))}
     form[f"comment-{ids[0]}"] = f"Toelichting van respondent {number + 1}."
-    saved = respondent.post(link, data={**form, "action": "save"})
+    # Right after a reopen, the responses service may not have heard of it yet: while it still
+    # says "closed" (409, nothing saved), try again.
+    _wait("the respondent's scan to be open", lambda: _saved(respondent, link, form))
     submitted = respondent.post(link, data={**form, "action": "submit"})
-    if saved.status_code != 200 or submitted.status_code != 200:
-        raise DemoFailed(f"answering failed ({saved.status_code}, {submitted.status_code})")
+    if submitted.status_code != 200:
+        raise DemoFailed(f"submitting failed ({submitted.status_code})")
+
+
+def _saved(respondent: httpx.Client, link: str, form: dict) -> bool | None:
+    saved = respondent.post(link, data={**form, "action": "save"})
+    if saved.status_code not in (200, 409):
+        raise DemoFailed(f"saving failed ({saved.status_code})")
+    return True if saved.status_code == 200 else None
 
 
 def _expect(answer: httpx.Response, status: int, what: str) -> httpx.Response:

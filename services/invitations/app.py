@@ -83,8 +83,13 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     http.include_router(api_participants.build_router(uc, pages))
     lifecycle = Lifecycle(engine=engine, messaging=uc.messaging)
     http.include_router(api_lifecycle.build_router(uc, lifecycle, pages))
-    # Started once migrations have run (on_ready), so a first sweep finds the tables.
     sweeper = Sweeper(lifecycle, interval=settings.sweep_interval, clock=utcnow)
+
+    # Both loops start once migrations have run (on_ready): `up` migrates while the service
+    # starts, and a first sweep or claim must find the tables.
+    async def start() -> None:
+        await sweeper.start()
+        await uc.mail_worker.start()
 
     async def stop() -> None:
         await sweeper.stop()
@@ -93,7 +98,7 @@ def build(settings: Settings, broker: NatsBroker) -> ServiceParts:
     return ServiceParts(
         name=NAME, engine=engine, messaging=uc.messaging,
         nats=handlers.build_router(consumer_for(engine, uc.messaging, broker, settings)),
-        http=http, on_start=uc.mail_worker.start, on_ready=sweeper.start, on_stop=stop,
+        http=http, on_ready=start, on_stop=stop,
     )
 
 
