@@ -216,6 +216,10 @@ async def test_every_other_admin_page_reflows_at_320_px_and_passes_axe(stack, se
     await check(f"{scan}/mail/reminder/en")
     await check(f"{scan}/mail-preview?kind=invitation")
     await check(f"{scan}/reminders")
+    await page.fill("#gap_days", "elke week")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
 
     # Sent: each person's state, one mail refused; a new link for one, and the link itself.
     await page.goto(f"{served}{scan}")
@@ -252,18 +256,28 @@ async def test_every_other_admin_page_reflows_at_320_px_and_passes_axe(stack, se
     await page.wait_for_url(re.compile(r".*\?notice=lifecycle_reopened"))
     await check()
 
-    # A second scan, not sent, and a third, deleted: the dashboard and the deleted scans.
-    for title in ("Tweede scan, nog niet verstuurd", "Derde scan, weggegooid"):
+    # A second scan, closed, a third, not sent, a fourth, deleted: the dashboard and the
+    # deleted scans.
+    for title in ("Tweede scan, gesloten", "Derde scan, nog niet verstuurd",
+                  "Vierde scan, weggegooid"):
         await page.goto(f"{served}/admin/questionnaires/new")
         await page.fill("#title", title)
         await page.fill("#respondents", "Piet Bos <piet@voorbeeldstad.example>")
         await page.locator("main button[type=submit]").last.click()
         await page.wait_for_url(re.compile(r".*\?created=1$"))
-    third = page.url.split("?")[0].removeprefix(served)
-    await check(f"{third}/delete")
+        if title.startswith("Tweede"):
+            await page.goto(page.url.replace("?created=1", "/close"))
+            await page.click("form[action$='/close'] button[type=submit]")
+            await page.wait_for_url(re.compile(r".*\?notice="))
+    fourth = page.url.split("?")[0].removeprefix(served)
+    await check(f"{fourth}/delete")
     await page.click("form[action$='/delete'] button[type=submit]")
     await page.wait_for_url(re.compile(r".*/admin/deleted-questionnaires\?notice=deleted$"))
     await check()
     await check("/admin")
     await check("/admin/sessions")
+    await check("/mailbox")  # the mail sent, as the demo shows it
+    await page.click("main h2 a >> nth=0")
+    await page.wait_for_url(re.compile(r".*/mailbox/.+"))
+    await check()
     assert not found, "\n".join(found)
