@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+from datetime import date, timedelta
 from importlib.resources import files
 
 import pytest
@@ -68,6 +69,14 @@ async def problems(page) -> list[str]:  # noqa: ANN001
             .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
             .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
         found.append(f"{page.url}: scrolls sideways ({widths[0]} px > {widths[1]} px): {wide}")
+    # A table squeezed into 320 px breaks a name or an address into scraps of a few letters;
+    # shown as cards, each cell has the width of the page.
+    squeezed = await page.evaluate("""() => [...document.querySelectorAll('main td')]
+        .filter(td => td.textContent.trim() && td.getBoundingClientRect().width
+                      < document.documentElement.clientWidth / 2)
+        .slice(0, 3).map(td => td.textContent.trim().slice(0, 40))""")
+    if squeezed:
+        found.append(f"{page.url}: table cells too narrow to read: {squeezed}")
     await page.add_script_tag(content=AXE)
     result = await page.evaluate("(tags) => axe.run(document, {runOnly: tags})", WCAG_21_AA)
     found += [f"{page.url}: {v['id']} ({v['help']}): {[n['target'] for n in v['nodes'][:3]]}"
@@ -87,14 +96,14 @@ async def test_the_admin_pages_reflow_at_320_px_and_pass_axe(stack, served, narr
     await page.goto(f"{served}/admin/questionnaires/new")
     found += await problems(page)
     await page.fill("#title", "x")  # too short: the form again with its errors
-    await page.click("main button[type=submit]")
+    await page.locator("main button[type=submit]").last.click()
     await page.wait_for_selector("[aria-invalid=true]")
     found += await problems(page)
 
     await page.fill("#title", "MVI-scan 2026 van de afdeling Inkoop en Aanbesteding")
     await page.fill("#respondents", "Anna de Vries <anna.de.vries.langeachternaam@voorbeeldstad"
                                     ".example>\nPiet Bos <piet@voorbeeldstad.example>")
-    await page.click("main button[type=submit]")
+    await page.locator("main button[type=submit]").last.click()
     await page.wait_for_url(re.compile(r".*/admin/questionnaires/[0-9a-f-]{36}\?created=1$"))
     scan = page.url.split("?")[0]
     found += await problems(page)  # the scan's page
@@ -122,4 +131,153 @@ async def test_the_admin_pages_reflow_at_320_px_and_pass_axe(stack, served, narr
 
     await eventually(with_note, what="the note on the respondent's page")
     found += await problems(page)
+    assert not found, "\n".join(found)
+
+
+async def test_every_other_admin_page_reflows_at_320_px_and_passes_axe(stack, served,
+                                                                        narrow_page):
+    """The list of people, a scan's participants, mail texts and links, and a scan's whole
+    life, each page as the admin sees it, also with a form's errors."""
+    page, found = narrow_page, []
+    stack.sink.refuse = lambda address: ((550, "5.1.1 Mailbox unknown at voorbeeldstad.example")
+                                         if address.startswith("kees@") else None)
+
+    async def check(url: str | None = None) -> None:
+        if url is not None:
+            await page.goto(f"{served}{url}" if url.startswith("/") else url)
+        found.extend(await problems(page))
+
+    async def submit(form: str = "main form:has(button[type=submit]) >> nth=-1") -> None:
+        await page.locator(form).locator("button[type=submit]").last.click()
+        await page.wait_for_load_state()
+
+    await page.goto(f"{served}/login")
+    await page.fill("#email", ADMIN["email"])
+    await page.fill("#password", ADMIN["password"])
+    await page.locator("main button[type=submit]").last.click()
+    await page.wait_for_url(re.compile(r".*/admin$"))
+
+    # The list of people: the import form, its report with a refused row, a search.
+    await check("/admin/respondents")  # still empty
+    await check("/admin/respondents/import")
+    await page.fill("#text", "Anna de Vries <anna.de.vries.langeachternaam@voorbeeldstad"
+                             ".example>\nPiet Bos <piet@voorbeeldstad.example>\n"
+                             "Kees Jansen <kees@voorbeeldstad.example>\ngeen-adres-hier")
+    await submit()
+    await page.wait_for_selector("table[aria-labelledby=refused]")
+    await check()
+    await check("/admin/respondents")
+    await check("/admin/respondents?q=anna")
+
+    # Adding one, with errors first; editing one, with errors; removing one.
+    await check("/admin/respondents/new")
+    await page.fill("#name", "Sanne")
+    await page.fill("#email", "geen adres")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
+    await page.fill("#email", "sanne.van.der.berg-achterhuis@voorbeeldstad.example")
+    await page.fill("#tags", "inkoop, directie, facilitair en huisvesting")
+    await submit()
+    await page.wait_for_url(re.compile(r".*/admin/respondents(\?.*)?$"))
+    await check()
+    await page.click("a[href$='/edit']:has-text('Sanne')")
+    await page.wait_for_url(re.compile(r".*/edit$"))
+    await check()
+    await page.fill("#email", "")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
+    await page.goto(f"{served}/admin/respondents")
+    await page.click("a[href$='/remove']:has-text('Sanne')")
+    await page.wait_for_url(re.compile(r".*/remove$"))
+    await check()
+
+    # A scan of three from the list; one of them taken off again.
+    await check("/admin/questionnaires/new")  # with the list to choose from
+    await page.fill("#title", "MVI-scan 2026 van de afdeling Inkoop en Aanbesteding")
+    await page.fill("#respondents", "Anna de Vries <anna.de.vries.langeachternaam@voorbeeldstad"
+                                    ".example>\nPiet Bos <piet@voorbeeldstad.example>\n"
+                                    "Kees Jansen <kees@voorbeeldstad.example>")
+    await page.locator("main button[type=submit]").last.click()
+    await page.wait_for_url(re.compile(r".*/admin/questionnaires/[0-9a-f-]{36}\?created=1$"))
+    scan = page.url.split("?")[0].removeprefix(served)
+    await check(f"{scan}/participants")
+    await page.click("a[href$='/remove'] >> nth=0")
+    await page.wait_for_url(re.compile(r".*/participants/[0-9a-f-]{36}/remove$"))
+    await check()
+
+    # Its mail: a text, also with an error, the preview, the reminder settings.
+    await check(f"{scan}/mail/invitation/nl")
+    await page.fill("#subject", "")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
+    await check(f"{scan}/mail/reminder/en")
+    await check(f"{scan}/mail-preview?kind=invitation")
+    await check(f"{scan}/reminders")
+    await page.fill("#gap_days", "elke week")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
+
+    # Sent: each person's state, one mail refused; a new link for one, and the link itself.
+    await page.goto(f"{served}{scan}")
+    await page.click("form[action$='/send'] button")
+    await page.wait_for_url(re.compile(r".*\?notice="))
+    await invitation_links(stack.sink, expected=2)
+
+    async def failed_shown() -> bool:
+        await page.goto(f"{served}{scan}")
+        return await page.locator(".status-mail_failed").count() == 1
+
+    await eventually(failed_shown, what="the refused mail on the scan's page")
+    await check()
+    await page.click("a[href$='/new-link'] >> nth=0")
+    await page.wait_for_url(re.compile(r".*/new-link$"))
+    await check()
+    await page.click("form[action$='/new-link'] button[type=submit]")
+    await page.wait_for_selector("#new-link")
+    await check()
+
+    # Its life: the edit form, also with errors; closed, then reopened.
+    await check(f"{scan}/edit")
+    await page.fill("#title", "x")
+    await submit()
+    await page.wait_for_selector("[aria-invalid=true]")
+    await check()
+    await check(f"{scan}/close")
+    await page.click("form[action$='/close'] button[type=submit]")
+    await page.wait_for_url(re.compile(r".*\?notice="))
+    await check()  # closed
+    await page.goto(f"{served}{scan}/edit")
+    await page.fill("#deadline", (date.today() + timedelta(days=40)).isoformat())
+    await submit()
+    await page.wait_for_url(re.compile(r".*\?notice=lifecycle_reopened"))
+    await check()
+
+    # A second scan, closed, a third, not sent, a fourth, deleted: the dashboard and the
+    # deleted scans.
+    for title in ("Tweede scan, gesloten", "Derde scan, nog niet verstuurd",
+                  "Vierde scan, weggegooid"):
+        await page.goto(f"{served}/admin/questionnaires/new")
+        await page.fill("#title", title)
+        await page.fill("#respondents", "Piet Bos <piet@voorbeeldstad.example>")
+        await page.locator("main button[type=submit]").last.click()
+        await page.wait_for_url(re.compile(r".*\?created=1$"))
+        if title.startswith("Tweede"):
+            await page.goto(page.url.replace("?created=1", "/close"))
+            await page.click("form[action$='/close'] button[type=submit]")
+            await page.wait_for_url(re.compile(r".*\?notice="))
+    fourth = page.url.split("?")[0].removeprefix(served)
+    await check(f"{fourth}/delete")
+    await page.click("form[action$='/delete'] button[type=submit]")
+    await page.wait_for_url(re.compile(r".*/admin/deleted-questionnaires\?notice=deleted$"))
+    await check()
+    await check("/admin")
+    await check("/admin/sessions")
+    await check("/mailbox")  # the mail sent, as the demo shows it
+    await page.click("main h2 a >> nth=0")
+    await page.wait_for_url(re.compile(r".*/mailbox/.+"))
+    await check()
     assert not found, "\n".join(found)
