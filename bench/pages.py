@@ -198,14 +198,19 @@ def _seed_product(database_url: str, tokens: list[str]) -> None:
     questionnaire, organisation = uuid.uuid4(), uuid.uuid4()
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "INSERT INTO responses.questionnaires VALUES (%s, %s, %s, %s, %s, %s, NULL)",
+            "INSERT INTO responses.questionnaires (id, organisation_id, organisation_name, title,"
+            " content_version, deadline) VALUES (%s, %s, %s, %s, %s, %s)",
             (questionnaire, organisation, "Gemeente Voorbeeldstad", "MVI-scan 2026",
              CURRENT_VERSION, datetime.now(UTC) + timedelta(days=10)))
+        invitations = [(uuid.uuid4(), hash_token(token), f"Respondent {n}")
+                       for n, token in enumerate(tokens)]
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO responses.invitations VALUES (%s, %s, %s, %s, %s)",
-                [(uuid.uuid4(), questionnaire, organisation, hash_token(token),
-                  f"Respondent {n}") for n, token in enumerate(tokens)])
+                "INSERT INTO responses.invitations (id, questionnaire_id, organisation_id,"
+                " token_hash, respondent_name) VALUES (%s, %s, %s, %s, %s)",
+                [(i, questionnaire, organisation, h, name) for i, h, name in invitations])
+            cur.executemany("INSERT INTO responses.links (token_hash, invitation_id) "
+                            "VALUES (%s, %s)", [(h, i) for i, h, _ in invitations])
 
 
 @contextmanager
