@@ -38,6 +38,7 @@ def _form_values(q) -> dict[str, str]:  # noqa: ANN001
 
 def build_router(uc: Invitations, lifecycle: Lifecycle, env: Environment) -> APIRouter:
     router = APIRouter()
+    env.globals["scan_state"] = life.state_of  # the dashboard's and the scan page's state
 
     async def owned(admin, questionnaire_id: uuid.UUID):  # noqa: ANN001, ANN202
         async with uc.engine.connect() as conn:
